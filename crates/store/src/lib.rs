@@ -1,1 +1,289 @@
-//! x
+//! The durable store of Backroom: the event log, its projections and the API keys.
+//!
+//! One [`Store`] surface over two backends with identical behaviour — SQLite (embedded, the
+//! default) and PostgreSQL (shared by several processes). Appends go through one writer task per
+//! process that **group-commits**: every append request waiting when a transaction starts joins
+//! it, so many callers share one transaction and one fsync. A caller's events are acknowledged
+//! only after that transaction has committed, and a request is never split across transactions.
+
+mod backend;
+mod fixed;
+mod keys;
+mod postgres;
+mod projections;
+mod query;
+mod rows;
+mod sqlite;
+mod write;
+mod writer;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use backroom_model::{EventEnvelope, NewEvent};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+pub use fixed::SCALE as PROJECTION_SCALE;
+pub use keys::{ApiKey, NewApiKey, hash_key};
+pub use query::{EventQuery, SalesQuery, StockQuery};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed an operation.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The store could not be opened as configured.
+    #[error("{0}")]
+    Config(String),
+    /// The writer has shut down; nothing more can be appended.
+    #[error("the store is shutting down")]
+    Closed,
+    /// A named thing was not found.
+    #[error("{0}")]
+    NotFound(String),
+    /// A request conflicts with what is stored.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// Result of store operations.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Where and how to open the store.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// `postgres://…` for PostgreSQL; `None` for SQLite under `data_dir`.
+    pub database_url: Option<String>,
+    /// Directory of the SQLite file (`backroom.db`).
+    pub data_dir: PathBuf,
+    /// PostgreSQL schema to use (created if missing); `None` for the connection's default.
+    pub schema: Option<String>,
+    /// Largest number of events one group commit takes.
+    pub max_group_events: usize,
+    /// Connections for readers.
+    pub read_connections: u32,
+}
+
+impl StoreConfig {
+    /// SQLite under `data_dir`, with defaults for the rest.
+    pub fn sqlite(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            database_url: None,
+            data_dir: data_dir.into(),
+            schema: None,
+            max_group_events: 8192,
+            read_connections: 8,
+        }
+    }
+
+    /// PostgreSQL at `url`, in `schema` when given.
+    pub fn postgres(url: &str, schema: Option<&str>) -> Self {
+        Self {
+            database_url: Some(url.to_owned()),
+            schema: schema.map(str::to_owned),
+            ..Self::sqlite(PathBuf::from("."))
+        }
+    }
+}
+
+/// The outcome of appending one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Appended {
+    /// The event's position in the log (the original position for a duplicate).
+    pub seq: i64,
+    /// Whether an event with the same `(source, id)` was already recorded.
+    pub duplicate: bool,
+}
+
+/// Stock of one item at one location.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StockPosition {
+    /// The location code.
+    pub location: String,
+    /// The item key (GTIN-14 or SKU).
+    pub item: String,
+    /// The unit of the quantities.
+    pub unit: String,
+    /// Stock on hand.
+    pub on_hand: Decimal,
+    /// Stock shipped towards the location and not yet received.
+    pub in_transit: Decimal,
+    /// When stock was last counted.
+    pub last_counted_at: Option<DateTime<Utc>>,
+    /// The last event that changed the position.
+    pub last_seq: i64,
+    /// When the position last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Sales of one item at one location on one business day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DailySales {
+    /// The location code.
+    pub location: String,
+    /// The item key.
+    pub item: String,
+    /// The store's business day.
+    pub business_day: NaiveDate,
+    /// The currency of the amounts.
+    pub currency: String,
+    /// Quantity sold.
+    pub sold: Decimal,
+    /// Quantity returned.
+    pub returned: Decimal,
+    /// Net amount of sales.
+    pub revenue: Decimal,
+    /// Net amount refunded on returns.
+    pub refunded: Decimal,
+    /// Sales transactions with a line of the item.
+    pub transactions: i64,
+    /// The last event that changed the row.
+    pub last_seq: i64,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+/// The event log, its projections and the key table.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    writer: Arc<writer::WriterHandle>,
+}
+
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.backend {
+            Backend::Sqlite(b) => b.$method($($arg),*).await,
+            Backend::Postgres(b) => b.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Opens (and creates or migrates) the store.
+    pub async fn open(config: &StoreConfig) -> Result<Store> {
+        match config.database_url.as_deref() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let pg = postgres::PgStore::open(url, config).await?;
+                let writer =
+                    writer::WriterHandle::spawn(writer::Committer::Postgres(pg.clone()), config.max_group_events);
+                Ok(Store { backend: Backend::Postgres(pg), writer: Arc::new(writer) })
+            }
+            Some(url) if url.starts_with("sqlite:") => {
+                let path = PathBuf::from(url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"));
+                let (lite, conn) = sqlite::SqliteStore::open_file(&path, config).await?;
+                let writer = writer::WriterHandle::spawn(writer::Committer::Sqlite(conn), config.max_group_events);
+                Ok(Store { backend: Backend::Sqlite(lite), writer: Arc::new(writer) })
+            }
+            Some(other) => Err(StoreError::Config(format!(
+                "database URL {:?} is not supported: use postgres://user@host/db, sqlite:PATH, or leave it unset for SQLite under the data directory",
+                keys::redact_url(other)
+            ))),
+            None => {
+                std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                    StoreError::Config(format!("cannot create the data directory {}: {e}", config.data_dir.display()))
+                })?;
+                let path = config.data_dir.join("backroom.db");
+                let (lite, conn) = sqlite::SqliteStore::open_file(&path, config).await?;
+                let writer = writer::WriterHandle::spawn(writer::Committer::Sqlite(conn), config.max_group_events);
+                Ok(Store { backend: Backend::Sqlite(lite), writer: Arc::new(writer) })
+            }
+        }
+    }
+
+    /// Which backend this is: `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Appends a batch of events atomically: after the transaction that holds them has committed,
+    /// returns one [`Appended`] per event, in order. Events whose `(source, id)` is already in the
+    /// log (or earlier in the same batch) are not stored again and come back as duplicates with
+    /// the original `seq`.
+    pub async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.writer.append(events).await
+    }
+
+    /// Reads events in `seq` order.
+    pub async fn events(&self, q: &EventQuery) -> Result<Vec<EventEnvelope>> {
+        dispatch!(self.events(q))
+    }
+
+    /// The highest `seq` in the log (0 when empty).
+    pub async fn last_seq(&self) -> Result<i64> {
+        dispatch!(self.last_seq())
+    }
+
+    /// Reads stock positions.
+    pub async fn stock(&self, q: &StockQuery) -> Result<Vec<StockPosition>> {
+        dispatch!(self.stock(q))
+    }
+
+    /// Reads daily sales.
+    pub async fn daily_sales(&self, q: &SalesQuery) -> Result<Vec<DailySales>> {
+        dispatch!(self.daily_sales(q))
+    }
+
+    /// Creates an API key; the returned secret is shown once and stored only as a hash.
+    pub async fn create_key(&self, key: &NewApiKey) -> Result<(ApiKey, String)> {
+        let (record, secret) = keys::generate(key);
+        dispatch!(self.insert_key(&record, &hash_key(&secret)))?;
+        Ok((record, secret))
+    }
+
+    /// Stores a key whose secret was chosen by the operator (the bootstrap admin key).
+    pub async fn import_key(&self, key: &NewApiKey, secret: &str) -> Result<ApiKey> {
+        let (record, _) = keys::generate(key);
+        let record = ApiKey { prefix: keys::prefix_of(secret), ..record };
+        dispatch!(self.insert_key(&record, &hash_key(secret)))?;
+        Ok(record)
+    }
+
+    /// Every key, newest first, revoked ones included.
+    pub async fn list_keys(&self) -> Result<Vec<ApiKey>> {
+        dispatch!(self.list_keys())
+    }
+
+    /// How many keys exist (revoked included).
+    pub async fn key_count(&self) -> Result<i64> {
+        dispatch!(self.key_count())
+    }
+
+    /// Revokes the key with this id, or the single active key with this name.
+    pub async fn revoke_key(&self, id_or_name: &str) -> Result<ApiKey> {
+        let now = Utc::now().timestamp_micros();
+        dispatch!(self.revoke_key(id_or_name, now))
+    }
+
+    /// The active key whose secret this is.
+    pub async fn authenticate(&self, secret: &str) -> Result<Option<ApiKey>> {
+        dispatch!(self.key_by_hash(&hash_key(secret)))
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(self.ping())
+    }
+
+    /// Stops accepting appends, commits what is queued, and closes connections.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        match &self.backend {
+            Backend::Sqlite(b) => b.close().await,
+            Backend::Postgres(b) => b.close().await,
+        }
+    }
+}

@@ -1,0 +1,60 @@
+-- Backroom schema, PostgreSQL dialect. Kept column-for-column identical to sqlite.sql.
+CREATE TABLE IF NOT EXISTS events (
+    seq          BIGINT PRIMARY KEY,
+    source       TEXT    NOT NULL,
+    id           TEXT    NOT NULL,
+    type         TEXT    NOT NULL,
+    occurred_at  BIGINT NOT NULL,  -- microseconds since the Unix epoch, UTC
+    recorded_at  BIGINT NOT NULL,
+    subject      TEXT    NOT NULL,  -- JSON
+    data         TEXT    NOT NULL   -- JSON
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_source_id ON events (source, id);
+CREATE INDEX IF NOT EXISTS events_type_seq ON events (type, seq);
+CREATE INDEX IF NOT EXISTS events_occurred_at ON events (occurred_at);
+
+-- One row per location ('l:<code>') and item ('i:<key>') an event names, to filter the log.
+CREATE TABLE IF NOT EXISTS event_subjects (
+    key  TEXT    NOT NULL,
+    seq  BIGINT NOT NULL,
+    PRIMARY KEY (key, seq)
+);
+
+-- Quantities and amounts are fixed-point integers with four decimal places.
+CREATE TABLE IF NOT EXISTS stock_positions (
+    location         TEXT    NOT NULL,
+    item             TEXT    NOT NULL,
+    unit             TEXT    NOT NULL,
+    on_hand          BIGINT NOT NULL,
+    in_transit       BIGINT NOT NULL,
+    counted_seq      BIGINT,
+    last_counted_at  BIGINT,
+    last_seq         BIGINT NOT NULL,
+    updated_at       BIGINT NOT NULL,
+    PRIMARY KEY (location, item)
+);
+
+CREATE TABLE IF NOT EXISTS daily_sales (
+    location       TEXT    NOT NULL,
+    item           TEXT    NOT NULL,
+    business_day   TEXT    NOT NULL,  -- YYYY-MM-DD
+    currency       TEXT    NOT NULL,
+    sold           BIGINT NOT NULL,
+    returned       BIGINT NOT NULL,
+    revenue        BIGINT NOT NULL,
+    refunded       BIGINT NOT NULL,
+    transactions   BIGINT NOT NULL,
+    last_seq       BIGINT NOT NULL,
+    PRIMARY KEY (location, item, business_day, currency)
+);
+
+CREATE TABLE IF NOT EXISTS api_keys (
+    id          TEXT    PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    prefix      TEXT    NOT NULL,
+    hash        TEXT    NOT NULL UNIQUE,  -- hex SHA-256 of the whole key
+    roles       TEXT    NOT NULL,         -- JSON array of role names
+    scopes      TEXT    NOT NULL,         -- JSON array of location codes; empty = whole company
+    created_at  BIGINT NOT NULL,
+    revoked_at  BIGINT
+);

@@ -1,0 +1,82 @@
+//! The PostgreSQL backend: the same schema, shared by any number of processes.
+//!
+//! Appends take a transaction-scoped advisory lock before reading the last `seq`, so sequence
+//! numbers are assigned in commit order across processes: a reader paging by `seq` never sees a
+//! later event before an earlier one has committed.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, Postgres};
+
+use crate::backend::common_operations;
+use crate::keys::redact_url;
+use crate::query::Sql;
+use crate::write::GroupPlan;
+use crate::{Result, StoreConfig, StoreError};
+
+const SCHEMA: &str = include_str!("../migrations/postgres.sql");
+/// Advisory lock keys (arbitrary constants, "BR" + purpose).
+const APPEND_LOCK: i64 = 0x4252_0001;
+const MIGRATE_LOCK: i64 = 0x4252_0002;
+
+#[derive(Clone)]
+pub(crate) struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    fn sql(s: &Sql) -> String {
+        s.numbered()
+    }
+
+    pub(crate) async fn open(url: &str, config: &StoreConfig) -> Result<Self> {
+        let unreachable =
+            |e: sqlx::Error| StoreError::Config(format!("cannot connect to PostgreSQL at {}: {e}", redact_url(url)));
+        let mut options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Config(format!("the database URL {} is not valid: {e}", redact_url(url))))?;
+        options = options.disable_statement_logging();
+        if let Some(schema) = &config.schema {
+            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || schema.is_empty() {
+                return Err(StoreError::Config(format!(
+                    "schema name {schema:?} may hold only letters, digits and underscores"
+                )));
+            }
+            let mut conn = options.connect().await.map_err(unreachable)?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")))
+                .execute(&mut conn)
+                .await?;
+            conn.close().await?;
+            options = options.options([("search_path", schema.as_str())]);
+        }
+        let mut conn = options.connect().await.map_err(unreachable)?;
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATE_LOCK).execute(&mut conn).await?;
+        let migrated = sqlx::raw_sql(SCHEMA).execute(&mut conn).await;
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATE_LOCK).execute(&mut conn).await?;
+        migrated?;
+        conn.close().await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(config.read_connections.max(2) + 1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(unreachable)?;
+        Ok(Self { pool })
+    }
+
+    /// Commits one group in one transaction, serialised across processes.
+    pub(crate) async fn commit_group(
+        &self,
+        events: &[backroom_model::NewEvent],
+        recorded_at: i64,
+    ) -> Result<GroupPlan> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(APPEND_LOCK).execute(&mut *tx).await?;
+        let plan = Self::execute_group_on(&mut tx, events, recorded_at).await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
+}
+
+common_operations!(PgStore, Postgres);

@@ -1,0 +1,179 @@
+//! Queries on the log and the projections, and the SQL they become on either backend.
+
+use backroom_model::ItemKey;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Most events one read returns.
+pub const MAX_EVENT_PAGE: i64 = 10_000;
+
+/// A page of the log.
+#[derive(Clone, Debug, Default)]
+pub struct EventQuery {
+    /// Only events with a greater `seq`.
+    pub after_seq: i64,
+    /// At most this many (capped at 10,000).
+    pub limit: i64,
+    /// Only this event type.
+    pub event_type: Option<String>,
+    /// Only events naming this location.
+    pub location: Option<String>,
+    /// Only events naming this item (GTIN or SKU).
+    pub item: Option<String>,
+    /// Only events that occurred at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only events that occurred before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A selection of stock positions.
+#[derive(Clone, Debug, Default)]
+pub struct StockQuery {
+    /// Only this location.
+    pub location: Option<String>,
+    /// Only this item (GTIN or SKU).
+    pub item: Option<String>,
+    /// At most this many rows.
+    pub limit: i64,
+}
+
+/// A selection of daily sales.
+#[derive(Clone, Debug, Default)]
+pub struct SalesQuery {
+    /// Only this location.
+    pub location: Option<String>,
+    /// Only this item (GTIN or SKU).
+    pub item: Option<String>,
+    /// From this business day, inclusive.
+    pub from: Option<NaiveDate>,
+    /// To this business day, inclusive.
+    pub to: Option<NaiveDate>,
+    /// At most this many rows.
+    pub limit: i64,
+}
+
+/// A value bound to a query.
+#[derive(Clone, Debug)]
+pub(crate) enum Param {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+}
+
+/// SQL with `?` placeholders (rewritten to `$n` for PostgreSQL) and its parameters.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    pub text: String,
+    pub params: Vec<Param>,
+}
+
+impl Sql {
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    pub fn bind(&mut self, s: &str, p: Param) {
+        self.text.push_str(s);
+        self.params.push(p);
+    }
+
+    /// The text with `$1, $2, …` placeholders.
+    pub fn numbered(&self) -> String {
+        let mut out = String::with_capacity(self.text.len() + 16);
+        let mut n = 0;
+        for c in self.text.chars() {
+            if c == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+fn clamp(limit: i64, default: i64, max: i64) -> i64 {
+    if limit <= 0 { default } else { limit.min(max) }
+}
+
+pub(crate) fn events_sql(q: &EventQuery) -> Sql {
+    let mut s = Sql::default();
+    s.push("SELECT seq, source, id, type, occurred_at, recorded_at, subject, data FROM events WHERE ");
+    s.bind("seq > ?", Param::Int(q.after_seq));
+    if let Some(t) = &q.event_type {
+        s.bind(" AND type = ?", Param::Text(t.clone()));
+    }
+    if let Some(t) = q.since {
+        s.bind(" AND occurred_at >= ?", Param::Int(t.timestamp_micros()));
+    }
+    if let Some(t) = q.until {
+        s.bind(" AND occurred_at < ?", Param::Int(t.timestamp_micros()));
+    }
+    if let Some(l) = &q.location {
+        s.bind(" AND seq IN (SELECT seq FROM event_subjects WHERE key = ?)", Param::Text(format!("l:{l}")));
+    }
+    if let Some(i) = &q.item {
+        s.bind(
+            " AND seq IN (SELECT seq FROM event_subjects WHERE key = ?)",
+            Param::Text(format!("i:{}", ItemKey::parse(i))),
+        );
+    }
+    s.bind(" ORDER BY seq LIMIT ?", Param::Int(clamp(q.limit, 100, MAX_EVENT_PAGE)));
+    s
+}
+
+pub(crate) fn stock_sql(q: &StockQuery) -> Sql {
+    let mut s = Sql::default();
+    s.push(
+        "SELECT location, item, unit, on_hand, in_transit, last_counted_at, last_seq, updated_at \
+         FROM stock_positions WHERE 1 = 1",
+    );
+    if let Some(l) = &q.location {
+        s.bind(" AND location = ?", Param::Text(l.clone()));
+    }
+    if let Some(i) = &q.item {
+        s.bind(" AND item = ?", Param::Text(ItemKey::parse(i).0));
+    }
+    s.bind(" ORDER BY location, item LIMIT ?", Param::Int(clamp(q.limit, 1000, 100_000)));
+    s
+}
+
+pub(crate) fn sales_sql(q: &SalesQuery) -> Sql {
+    let mut s = Sql::default();
+    s.push(
+        "SELECT location, item, business_day, currency, sold, returned, revenue, refunded, transactions, last_seq \
+         FROM daily_sales WHERE 1 = 1",
+    );
+    if let Some(l) = &q.location {
+        s.bind(" AND location = ?", Param::Text(l.clone()));
+    }
+    if let Some(i) = &q.item {
+        s.bind(" AND item = ?", Param::Text(ItemKey::parse(i).0));
+    }
+    if let Some(d) = q.from {
+        s.bind(" AND business_day >= ?", Param::Text(d.to_string()));
+    }
+    if let Some(d) = q.to {
+        s.bind(" AND business_day <= ?", Param::Text(d.to_string()));
+    }
+    s.bind(" ORDER BY location, item, business_day, currency LIMIT ?", Param::Int(clamp(q.limit, 1000, 100_000)));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        let s = events_sql(&EventQuery {
+            event_type: Some("pos.sale".into()),
+            item: Some("4006381333931".into()),
+            ..Default::default()
+        });
+        assert!(s.numbered().contains("seq > $1 AND type = $2"));
+        assert!(s.numbered().ends_with("LIMIT $4"));
+        assert!(matches!(&s.params[2], Param::Text(k) if k == "i:04006381333931"));
+    }
+}
