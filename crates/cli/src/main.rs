@@ -1,1 +1,82 @@
-fn main() {}
+//! `backroom`: the command-line entry point — the server, key management, ingest, the log and
+//! benchmarks.
+
+mod bench;
+mod commands;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Backroom: retail operations orchestration between the store floor and the back office.
+#[derive(Parser)]
+#[command(name = "backroom", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (TOML). Settings: data_dir, listen, database_url, max_body_bytes, …
+    #[arg(long, global = true, env = "BACKROOM_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the embedded store (default ./backroom-data).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://user@host/db) instead of the embedded SQLite store.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API.
+    Serve(commands::serve::Args),
+    /// Create, list and revoke API keys.
+    #[command(subcommand)]
+    Keys(commands::keys::Command),
+    /// Ingest events from files: NDJSON, JSON (one event or an array) or CSV with a mapping.
+    Ingest(commands::ingest::Args),
+    /// Read the event log.
+    #[command(subcommand)]
+    Events(commands::events::Command),
+    /// Measure performance on this machine (release builds only give meaningful numbers).
+    #[command(subcommand)]
+    Bench(bench::Command),
+}
+
+impl Cli {
+    fn overrides(&self, listen: Option<std::net::SocketAddr>) -> backroom_server::Overrides {
+        backroom_server::Overrides { data_dir: self.data_dir.clone(), listen, database_url: self.database_url.clone() }
+    }
+
+    /// The configuration from file, environment and flags.
+    pub fn load_config(&self, listen: Option<std::net::SocketAddr>) -> anyhow::Result<backroom_server::Config> {
+        Ok(backroom_server::Config::load(self.config.as_deref(), &self.overrides(listen))?)
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Serve(args) => commands::serve::run(&cli, args).await,
+            Command::Keys(cmd) => commands::keys::run(&cli, cmd).await,
+            Command::Ingest(args) => commands::ingest::run(&cli, args).await,
+            Command::Events(cmd) => commands::events::run(&cli, cmd).await,
+            Command::Bench(cmd) => bench::run(&cli, cmd).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -57,6 +57,15 @@ macro_rules! catalogue {
             pub fn from_json(t: EventType, data: &Value) -> Result<Self, serde_json::Error> {
                 Ok(match t { $(EventType::$variant => EventPayload::$payload($payload::deserialize(data)?),)* })
             }
+
+            /// Where and why `data` cannot be read as the payload of `t` (path relative to the
+            /// payload, message), tracked on the slow path only.
+            pub(crate) fn locate_error(t: EventType, data: &Value) -> Option<(String, String)> {
+                let err = match t {
+                    $(EventType::$variant => serde_path_to_error::deserialize::<_, $payload>(data).err(),)*
+                }?;
+                Some((err.path().to_string(), err.inner().to_string()))
+            }
         }
     };
 }
@@ -108,24 +117,13 @@ pub enum EventPayload {
 impl EventPayload {
     /// The payload as JSON.
     pub fn to_json(&self) -> Value {
-        use EventPayload::*;
-        let v = match self {
-            SalesTransaction(d) => serde_json::to_value(d),
-            InventoryCount(d) => serde_json::to_value(d),
-            InventoryAdjustment(d) => serde_json::to_value(d),
-            StockoutReport(d) => serde_json::to_value(d),
-            PurchaseOrder(d) => serde_json::to_value(d),
-            PurchaseOrderApproval(d) => serde_json::to_value(d),
-            GoodsReceipt(d) => serde_json::to_value(d),
-            SupplierInvoice(d) => serde_json::to_value(d),
-            ReturnRequest(d) => serde_json::to_value(d),
-            Transfer(d) => serde_json::to_value(d),
-            CustomerOrder(d) => serde_json::to_value(d),
-            OrderException(d) => serde_json::to_value(d),
-            Promotion(d) => serde_json::to_value(d),
-        };
         // Serialising these plain data types cannot fail: no maps with non-string keys.
-        v.unwrap_or(Value::Null)
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The payload as JSON text, written directly without an intermediate value.
+    pub fn to_json_string(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     pub(crate) fn check(&self, c: &mut Checker, p: &str) {
@@ -226,6 +224,27 @@ impl EventPayload {
             }
         }
         s
+    }
+}
+
+impl Serialize for EventPayload {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use EventPayload::*;
+        match self {
+            SalesTransaction(d) => d.serialize(serializer),
+            InventoryCount(d) => d.serialize(serializer),
+            InventoryAdjustment(d) => d.serialize(serializer),
+            StockoutReport(d) => d.serialize(serializer),
+            PurchaseOrder(d) => d.serialize(serializer),
+            PurchaseOrderApproval(d) => d.serialize(serializer),
+            GoodsReceipt(d) => d.serialize(serializer),
+            SupplierInvoice(d) => d.serialize(serializer),
+            ReturnRequest(d) => d.serialize(serializer),
+            Transfer(d) => d.serialize(serializer),
+            CustomerOrder(d) => d.serialize(serializer),
+            OrderException(d) => d.serialize(serializer),
+            Promotion(d) => d.serialize(serializer),
+        }
     }
 }
 

@@ -182,6 +182,9 @@ pub fn validate_event(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
         (Some(id), Some(source), Some(event_type), Some(occurred_at), Some(payload)) if c.errors.is_empty() => {
             Ok(NewEvent::new(id.to_owned(), event_type, source.to_owned(), occurred_at, payload))
         }
+        _ if c.errors.is_empty() => {
+            Err(vec![FieldError { path: "$".to_owned(), message: "the event could not be read".to_owned() }])
+        }
         _ => Err(c.errors),
     }
 }
@@ -213,9 +216,21 @@ impl EventType {
         // A value that breaks only a pattern still deserialises: check its business rules too,
         // so that one response lists every problem. Where both report the same field, the
         // business rule's message (which says what is accepted) wins.
-        let Ok(payload) = EventPayload::from_json(self, data) else {
-            c.errors.extend(schema_errors);
-            return None;
+        let payload = match EventPayload::from_json(self, data) {
+            Ok(payload) => payload,
+            Err(e) => {
+                // The schema cannot express every limit of the typed model (a number too large
+                // for its type, say): such a value is an error too, never a silent drop.
+                if schema_errors.is_empty() {
+                    let (path, message) =
+                        EventPayload::locate_error(self, data).unwrap_or_else(|| ("".into(), e.to_string()));
+                    let path =
+                        if path.is_empty() || path == "." { "$.data".to_owned() } else { format!("$.data.{path}") };
+                    c.error(&path, format!("cannot be read as {} data: {message}", self.as_str()));
+                }
+                c.errors.extend(schema_errors);
+                return None;
+            }
         };
         let mut rules = Checker::default();
         payload.check(&mut rules, "$.data");

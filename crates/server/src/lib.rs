@@ -1,1 +1,176 @@
-//! x
+//! The HTTP API of Backroom (axum): ingest, the log, projections, schemas, health and metrics.
+//!
+//! Every `/v1` route requires an API key. Errors share one body shape, `{code, message, type,
+//! link}`, from the table in [`error`]. The OpenAPI 3.1 document is generated from the same
+//! route declarations that build the router, so a route cannot exist without its documentation.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod routes;
+mod telemetry;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use backroom_store::{NewApiKey, Store};
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use config::{Config, Overrides};
+use error::{ApiError, ErrorCode};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// Recently authenticated keys.
+    pub keys: Arc<auth::KeyCache>,
+    /// The Prometheus recorder's handle.
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// The OpenAPI document, serialised once.
+    pub openapi: bytes::Bytes,
+}
+
+/// What can stop the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Configuration or start-up problem.
+    #[error("{0}")]
+    Startup(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] backroom_store::StoreError),
+    /// The listener failed.
+    #[error("cannot serve on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// The `/v1` routes: every one requires an API key.
+fn v1_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::events::ingest, routes::events::list))
+        .routes(routes!(routes::projections::stock))
+        .routes(routes!(routes::projections::daily_sales))
+        .routes(routes!(routes::meta::event_types))
+        .routes(routes!(routes::meta::event_schema_of))
+}
+
+/// Operational routes open without a key: health, readiness, metrics, documentation.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::meta::healthz))
+        .routes(routes!(routes::meta::readyz))
+        .routes(routes!(routes::meta::metrics))
+        .routes(routes!(routes::meta::openapi))
+        .routes(routes!(routes::meta::errors))
+}
+
+/// The OpenAPI 3.1 document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = v1_routes().merge(public_routes()).split_for_parts();
+    doc.info.title = "Backroom API".to_owned();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc.info.description = Some("Retail operations orchestration: ingest, event log, projections.".to_owned());
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme("api_key", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    doc
+}
+
+/// Builds the application: routes, authentication, limits, metrics and error shapes.
+pub fn app(state: AppState, max_body_bytes: usize) -> Router {
+    let v1 = v1_routes().route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
+    let (router, _) = v1.merge(public_routes()).split_for_parts();
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn(body_limit_errors))
+        .layer(middleware::from_fn(telemetry::record_http))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(ErrorCode::Internal, "the request failed inside Backroom").into_response()
+        }))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no route at this path; see /openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, "this path does not accept this method; see /openapi.json")
+}
+
+/// Turns axum's plain-text 413 (body over the limit) into the API's error shape.
+async fn body_limit_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        && response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"))
+    {
+        return ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "the request body is larger than max_body_bytes: split the batch",
+        )
+        .into_response();
+    }
+    response
+}
+
+/// Builds the shared state for a store.
+pub fn state(store: Store) -> AppState {
+    let openapi = serde_json::to_vec(&openapi()).unwrap_or_else(|_| b"{}".to_vec());
+    AppState {
+        store,
+        keys: Arc::new(auth::KeyCache::default()),
+        metrics: telemetry::prometheus(),
+        openapi: bytes::Bytes::from(openapi),
+    }
+}
+
+/// Installs the bootstrap admin key when the store has no key yet.
+pub async fn bootstrap(store: &Store, config: &Config) -> Result<(), ServerError> {
+    if let Some(secret) = &config.bootstrap_admin_key
+        && store.key_count().await? == 0
+    {
+        let key = NewApiKey { name: "bootstrap-admin".to_owned(), roles: vec!["admin".to_owned()], scopes: vec![] };
+        store.import_key(&key, secret).await?;
+        tracing::info!("installed the bootstrap admin key from the configuration");
+    }
+    Ok(())
+}
+
+/// Serves the API until `shutdown` completes, then lets in-flight requests finish (their commits
+/// included) and closes the store.
+pub async fn serve(
+    config: &Config,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    bootstrap(&store, config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Listen { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Listen { addr: config.listen, source })?;
+    tracing::info!(%addr, backend = store.backend_name(), "Backroom is serving");
+    let app = app(state(store.clone()), config.max_body_bytes);
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    tracing::info!("no more requests in flight; closing the store");
+    tokio::time::timeout(Duration::from_secs(30), store.close()).await.ok();
+    served.map_err(|source| ServerError::Listen { addr, source })
+}

@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS stock_positions (
     last_seq         INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL,
     PRIMARY KEY (location, item)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS daily_sales (
     location       TEXT    NOT NULL,
@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS daily_sales (
     transactions   INTEGER NOT NULL,
     last_seq       INTEGER NOT NULL,
     PRIMARY KEY (location, item, business_day, currency)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS api_keys (
     id          TEXT    PRIMARY KEY,

@@ -29,6 +29,14 @@ pub use fixed::SCALE as PROJECTION_SCALE;
 pub use keys::{ApiKey, NewApiKey, hash_key};
 pub use query::{EventQuery, SalesQuery, StockQuery};
 
+/// The pragmas the SQLite backend tunes beyond WAL and `synchronous=FULL` (name, value), for
+/// benchmarks that compare with plain SQLite on equal terms.
+pub const SQLITE_PRAGMAS: [(&str, &str); 3] = [
+    ("cache_size", sqlite::CACHE_SIZE),
+    ("wal_autocheckpoint", sqlite::WAL_AUTOCHECKPOINT),
+    ("temp_store", sqlite::TEMP_STORE),
+];
+
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -25,6 +25,11 @@ pub struct EventQuery {
     pub until: Option<DateTime<Utc>>,
 }
 
+impl EventQuery {
+    /// Most events one read returns.
+    pub const MAX_PAGE: i64 = MAX_EVENT_PAGE;
+}
+
 /// A selection of stock positions.
 #[derive(Clone, Debug, Default)]
 pub struct StockQuery {

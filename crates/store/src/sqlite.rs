@@ -12,6 +12,13 @@ use crate::write::GroupPlan;
 use crate::{Result, StoreConfig, StoreError};
 
 const SCHEMA: &str = include_str!("../migrations/sqlite.sql");
+/// Page cache per connection, in KiB (negative = KiB in SQLite's pragma): projections are
+/// updated at random keys, so the working set must stay in memory.
+pub const CACHE_SIZE: &str = "-65536";
+/// Pages of WAL between checkpoints (SQLite's default is 1,000): fewer, larger checkpoints.
+pub const WAL_AUTOCHECKPOINT: &str = "10000";
+/// Statement journals of multi-row upserts in memory rather than in temporary files.
+pub const TEMP_STORE: &str = "memory";
 
 #[derive(Clone)]
 pub(crate) struct SqliteStore {
@@ -32,6 +39,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", CACHE_SIZE)
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT)
+            .pragma("temp_store", TEMP_STORE)
             .disable_statement_logging();
         let mut writer = options
             .connect()

@@ -17,7 +17,9 @@ pub(crate) fn existing_sql(events: &[NewEvent]) -> Vec<Sql> {
         .chunks(ROWS_PER_STATEMENT)
         .map(|chunk| {
             let mut s = Sql::default();
-            s.push("SELECT source, id, seq FROM events WHERE (source, id) IN (VALUES ");
+            // A join on the VALUES list lets SQLite probe the (source, id) index per row; the
+            // `(source, id) IN (VALUES …)` form scans the whole index instead.
+            s.push("SELECT e.source, e.id, e.seq FROM (VALUES ");
             for (i, e) in chunk.iter().enumerate() {
                 if i > 0 {
                     s.push(", ");
@@ -25,7 +27,7 @@ pub(crate) fn existing_sql(events: &[NewEvent]) -> Vec<Sql> {
                 s.bind("(?", Param::Text(e.source.clone()));
                 s.bind(", ?)", Param::Text(e.id.clone()));
             }
-            s.push(")");
+            s.push(") AS v JOIN events e ON e.source = v.column1 AND e.id = v.column2");
             s
         })
         .collect()
@@ -77,7 +79,7 @@ pub(crate) fn plan_group(
             s.bind(", ?", Param::Int(e.occurred_at.timestamp_micros()));
             s.bind(", ?", Param::Int(recorded_at));
             s.bind(", ?", Param::Text(serde_json::to_string(&e.subject).unwrap_or_default()));
-            s.bind(", ?)", Param::Text(e.payload.to_json().to_string()));
+            s.bind(", ?)", Param::Text(e.payload.to_json_string()));
             projections.apply(*seq, e);
             subjects.extend(e.subject.locations.iter().map(|l| (format!("l:{l}"), *seq)));
             subjects.extend(e.subject.items.iter().map(|i| (format!("i:{i}"), *seq)));

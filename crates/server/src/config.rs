@@ -1,0 +1,147 @@
+//! Configuration: defaults that work on a laptop, then a TOML file, then `BACKROOM_*`
+//! environment variables, then command-line flags — each overriding the one before.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every setting of a Backroom process.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the embedded SQLite store and the process lock live (`BACKROOM_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Address the HTTP API listens on (`BACKROOM_LISTEN`).
+    pub listen: SocketAddr,
+    /// `postgres://…` to use PostgreSQL instead of SQLite (`BACKROOM_DATABASE_URL`).
+    pub database_url: Option<String>,
+    /// PostgreSQL schema to use; the connection's default when unset (`BACKROOM_DATABASE_SCHEMA`).
+    pub database_schema: Option<String>,
+    /// Largest request body accepted, in bytes (`BACKROOM_MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+    /// Largest number of events one group commit takes (`BACKROOM_MAX_GROUP_EVENTS`).
+    pub max_group_events: usize,
+    /// Database connections for readers (`BACKROOM_READ_CONNECTIONS`).
+    pub read_connections: u32,
+    /// An admin API key installed when the store has no key yet (`BACKROOM_BOOTSTRAP_ADMIN_KEY`).
+    /// At least 32 characters. Never logged.
+    pub bootstrap_admin_key: Option<String>,
+    /// Log filter, such as `info` or `backroom=debug` (`BACKROOM_LOG`).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./backroom-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            database_schema: None,
+            max_body_bytes: 16 * 1024 * 1024,
+            max_group_events: 8192,
+            read_connections: 8,
+            bootstrap_admin_key: None,
+            log: "info".to_owned(),
+        }
+    }
+}
+
+/// Settings given on the command line; `None` leaves the lower layers' value.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+/// The configuration file could not be read or a setting is invalid.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+const KEYS: &[&str] = &[
+    "data_dir",
+    "listen",
+    "database_url",
+    "database_schema",
+    "max_body_bytes",
+    "max_group_events",
+    "read_connections",
+    "bootstrap_admin_key",
+    "log",
+];
+
+impl Config {
+    /// Loads the configuration: defaults, then `file` (which must exist when given), then the
+    /// environment, then `overrides`.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!("the configuration file {} does not exist", path.display())));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed("BACKROOM_").only(KEYS)).merge(Serialized::defaults(overrides));
+        let config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if let Some(key) = &self.bootstrap_admin_key
+            && key.len() < 32
+        {
+            return Err(ConfigError("bootstrap_admin_key must be at least 32 characters long".to_owned()));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError("max_body_bytes must be at least 1024".to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The store settings this configuration names.
+    pub fn store(&self) -> backroom_store::StoreConfig {
+        backroom_store::StoreConfig {
+            database_url: self.database_url.clone(),
+            data_dir: self.data_dir.clone(),
+            schema: self.database_schema.clone(),
+            max_group_events: self.max_group_events,
+            read_connections: self.read_connections,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn layers_override_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("backroom.toml", "listen = \"0.0.0.0:9000\"\nmax_body_bytes = 4096\n")?;
+            jail.set_env("BACKROOM_MAX_BODY_BYTES", "8192");
+            jail.set_env("BACKROOM_TEST_DATABASE_URL", "ignored");
+            let c = Config::load(Some(Path::new("backroom.toml")), &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.port(), 9000);
+            assert_eq!(c.max_body_bytes, 8192);
+            let flags = Overrides { listen: Some("127.0.0.1:7000".parse().expect("addr")), ..Default::default() };
+            let c = Config::load(Some(Path::new("backroom.toml")), &flags).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.port(), 7000);
+            jail.create_file("bad.toml", "lisen = 1\n")?;
+            let err = Config::load(Some(Path::new("bad.toml")), &Overrides::default()).expect_err("unknown key");
+            assert!(err.to_string().contains("lisen"), "{err}");
+            Ok(())
+        });
+    }
+}

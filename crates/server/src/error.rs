@@ -1,0 +1,226 @@
+//! The one error body of the API, `{code, message, type, link}`, and the table of codes.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error the API answers with. Each has one HTTP status, one type and one explanation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// No or an unknown API key.
+    Unauthorized,
+    /// No such route or resource.
+    NotFound,
+    /// The route exists, with other methods.
+    MethodNotAllowed,
+    /// The body is larger than `max_body_bytes`.
+    PayloadTooLarge,
+    /// The body's content type is not one the route accepts.
+    UnsupportedMediaType,
+    /// The body is not well-formed JSON or NDJSON.
+    MalformedJson,
+    /// The body is JSON but breaks the event schemas or business rules.
+    ValidationFailed,
+    /// A query parameter is invalid.
+    InvalidQuery,
+    /// The store cannot take the request now; retry later.
+    Unavailable,
+    /// A fault inside Backroom.
+    Internal,
+}
+
+/// (code, HTTP status, type, what it means and what to do)
+const TABLE: &[(ErrorCode, &str, u16, &str, &str)] = &[
+    (
+        ErrorCode::Unauthorized,
+        "unauthorized",
+        401,
+        "authentication_error",
+        "Send `Authorization: Bearer <api key>`. Keys are created with `backroom keys create`.",
+    ),
+    (ErrorCode::NotFound, "not_found", 404, "invalid_request", "No route or resource at this path."),
+    (
+        ErrorCode::MethodNotAllowed,
+        "method_not_allowed",
+        405,
+        "invalid_request",
+        "The path exists but not with this method; see /openapi.json.",
+    ),
+    (
+        ErrorCode::PayloadTooLarge,
+        "payload_too_large",
+        413,
+        "invalid_request",
+        "The body is larger than the server's max_body_bytes: split the batch.",
+    ),
+    (
+        ErrorCode::UnsupportedMediaType,
+        "unsupported_media_type",
+        415,
+        "invalid_request",
+        "Send `Content-Type: application/json` (one event or an array) or `application/x-ndjson` (one event per line).",
+    ),
+    (
+        ErrorCode::MalformedJson,
+        "malformed_json",
+        400,
+        "invalid_request",
+        "The body is not well-formed JSON; the message gives the line and column.",
+    ),
+    (
+        ErrorCode::ValidationFailed,
+        "validation_failed",
+        422,
+        "invalid_request",
+        "Events broke their schema or business rules; `errors` lists each with the event index and JSON path. Nothing from the request was stored.",
+    ),
+    (ErrorCode::InvalidQuery, "invalid_query", 400, "invalid_request", "A query parameter is missing or malformed."),
+    (
+        ErrorCode::Unavailable,
+        "unavailable",
+        503,
+        "server_error",
+        "The store cannot take the request now (shutting down or the database is unreachable). Nothing was acknowledged: retry later.",
+    ),
+    (
+        ErrorCode::Internal,
+        "internal",
+        500,
+        "server_error",
+        "A fault inside Backroom; it is logged. Retry, and report it if it persists.",
+    ),
+];
+
+impl ErrorCode {
+    fn row(self) -> &'static (ErrorCode, &'static str, u16, &'static str, &'static str) {
+        TABLE.iter().find(|r| r.0 == self).unwrap_or(&TABLE[TABLE.len() - 1])
+    }
+
+    /// The machine-readable code, such as `validation_failed`.
+    pub fn as_str(self) -> &'static str {
+        self.row().1
+    }
+
+    /// The HTTP status.
+    pub fn status(self) -> StatusCode {
+        StatusCode::from_u16(self.row().2).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+/// One problem in one event of a rejected request.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EventProblem {
+    /// The event's position in the request (0-based; for NDJSON, the line's event index).
+    pub index: usize,
+    /// JSONPath of the field within the event.
+    pub path: String,
+    /// What is wrong and what would be accepted.
+    pub message: String,
+}
+
+/// The body of every error response.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable code, from the table at `/docs/errors`.
+    pub code: String,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// The error's class: `invalid_request`, `authentication_error` or `server_error`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where the code is explained.
+    pub link: String,
+    /// For `validation_failed`: every problem found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<EventProblem>>,
+}
+
+/// An error answered by the API.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+    errors: Option<Vec<EventProblem>>,
+}
+
+impl ApiError {
+    /// An error with a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), errors: None }
+    }
+
+    /// A `validation_failed` error listing every problem.
+    pub fn validation(errors: Vec<EventProblem>) -> Self {
+        let events: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.index).collect();
+        Self {
+            code: ErrorCode::ValidationFailed,
+            message: format!(
+                "{} problem(s) in {} event(s); nothing from this request was stored",
+                errors.len(),
+                events.len()
+            ),
+            errors: Some(errors),
+        }
+    }
+
+    /// The same error with another message.
+    pub fn with_message(self, message: impl Into<String>) -> Self {
+        Self { message: message.into(), ..self }
+    }
+
+    /// The error's code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+impl From<backroom_store::StoreError> for ApiError {
+    fn from(e: backroom_store::StoreError) -> Self {
+        use backroom_store::StoreError::*;
+        match e {
+            NotFound(m) => ApiError::new(ErrorCode::NotFound, m),
+            Closed => ApiError::new(ErrorCode::Unavailable, "the server is shutting down"),
+            other => {
+                tracing::error!(error = %other, "store operation failed");
+                ApiError::new(ErrorCode::Unavailable, "the store could not complete the request")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let row = self.code.row();
+        let body = ErrorBody {
+            code: row.1.to_owned(),
+            message: self.message,
+            kind: row.3.to_owned(),
+            link: format!("/docs/errors#{}", row.1),
+            errors: self.errors,
+        };
+        let mut response = (self.code.status(), Json(body)).into_response();
+        if self.code == ErrorCode::Unauthorized {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// The table of error codes as an HTML page (`GET /docs/errors`); each code is an anchor.
+pub fn error_page() -> String {
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Backroom API errors</title></head><body>\
+         <h1>Backroom API errors</h1><p>Every error answers <code>{code, message, type, link}</code>.</p>\
+         <table><tr><th>code</th><th>status</th><th>type</th><th>meaning</th></tr>",
+    );
+    for (_, code, status, kind, meaning) in TABLE {
+        let meaning = meaning.replace('<', "&lt;").replace('>', "&gt;");
+        html.push_str(&format!(
+            "<tr id=\"{code}\"><td><code>{code}</code></td><td>{status}</td><td>{kind}</td><td>{meaning}</td></tr>"
+        ));
+    }
+    html.push_str("</table></body></html>");
+    html
+}
