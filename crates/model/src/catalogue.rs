@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::documents::*;
 use crate::event::Subject;
-use crate::validate::Checker;
+use crate::validate::{Checker, Path};
 
 macro_rules! catalogue {
     ($( $variant:ident => $name:literal, $payload:ident, $doc:literal; )*) => {
@@ -126,7 +126,7 @@ impl EventPayload {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
         use EventPayload::*;
         match self {
             SalesTransaction(d) => d.check(c, p),

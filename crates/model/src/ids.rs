@@ -10,7 +10,7 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-use crate::validate::Checker;
+use crate::validate::{Checker, Path};
 
 /// Characters allowed in codes that name things (locations, SKUs, suppliers, documents).
 pub(crate) const CODE_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._:/#+-]*$";
@@ -40,7 +40,7 @@ macro_rules! code_newtype {
                 &self.0
             }
 
-            pub(crate) fn check(&self, c: &mut Checker, path: &str) {
+            pub(crate) fn check(&self, c: &mut Checker, path: &Path<'_>) {
                 if !is_code(&self.0) {
                     c.error(
                         path,
@@ -178,7 +178,7 @@ impl ItemRef {
         }
     }
 
-    pub(crate) fn check(&self, c: &mut Checker, path: &str) {
+    pub(crate) fn check(&self, c: &mut Checker, path: &Path<'_>) {
         if self.gtin.is_none() && self.sku.is_none() {
             c.error(path, "an item needs a gtin, a sku, or both".to_owned());
         }
@@ -186,12 +186,12 @@ impl ItemRef {
             && !g.is_valid()
         {
             c.error(
-                &format!("{path}.gtin"),
+                &path.field("gtin"),
                 format!("{:?} is not a valid GTIN: expected 8, 12, 13 or 14 digits ending in the GS1 check digit", g.0),
             );
         }
         if let Some(s) = &self.sku {
-            s.check(c, &format!("{path}.sku"));
+            s.check(c, &path.field("sku"));
         }
     }
 }

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::LocationId;
-use crate::validate::{Checker, FieldError};
+use crate::validate::{Checker, FieldError, Path};
 
 /// The level of a location in the company hierarchy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -88,22 +88,22 @@ impl Location {
     /// Checks the location's own fields: code, time zone, opening periods, parent presence.
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut c = Checker::default();
-        self.id.check(&mut c, "$.id");
-        c.text("$.name", &self.name, 200);
+        self.id.check(&mut c, &Path::root("$.id"));
+        c.text(&Path::root("$.name"), &self.name, 200);
         if self.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            c.error("$.time_zone", format!("{:?} is not an IANA time zone, such as Europe/Paris", self.time_zone));
+            c.error_at("$.time_zone", format!("{:?} is not an IANA time zone, such as Europe/Paris", self.time_zone));
         }
         match (&self.parent, self.kind) {
-            (Some(_), LocationKind::Company) => c.error("$.parent", "the company has no parent".to_owned()),
+            (Some(_), LocationKind::Company) => c.error_at("$.parent", "the company has no parent".to_owned()),
             (None, k) if k != LocationKind::Company => {
-                c.error("$.parent", "every location but the company needs a parent".to_owned())
+                c.error_at("$.parent", "every location but the company needs a parent".to_owned())
             }
-            (Some(p), _) => p.check(&mut c, "$.parent"),
+            (Some(p), _) => p.check(&mut c, &Path::root("$.parent")),
             _ => {}
         }
         for (i, period) in self.opening_hours.weekly.iter().enumerate() {
             if period.closes <= period.opens {
-                c.error(
+                c.error_at(
                     &format!("$.opening_hours.weekly[{i}].closes"),
                     format!("closing time {} is not after opening time {}", period.closes, period.opens),
                 );

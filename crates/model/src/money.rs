@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-use crate::validate::Checker;
+use crate::validate::{Checker, Path};
 
 /// Most decimal places a quantity may carry (grams of a kilogram need three).
 pub const QUANTITY_SCALE: u32 = 4;
@@ -32,7 +32,7 @@ impl JsonSchema for DecimalSchema {
     }
 }
 
-fn check_decimal(c: &mut Checker, path: &str, value: &Decimal, scale: u32, what: &str) {
+fn check_decimal(c: &mut Checker, path: &Path<'_>, value: &Decimal, scale: u32, what: &str) {
     if value.normalize().scale() > scale {
         c.error(path, format!("{what} {value} has more than {scale} decimal places"));
     }
@@ -57,7 +57,7 @@ impl Currency {
         &self.0
     }
 
-    pub(crate) fn check(&self, c: &mut Checker, path: &str) {
+    pub(crate) fn check(&self, c: &mut Checker, path: &Path<'_>) {
         if !self.is_known() {
             c.error(path, format!("{:?} is not an ISO 4217 currency code (such as EUR, USD, GBP)", self.0));
         }
@@ -100,9 +100,9 @@ impl Money {
         Self { amount, currency: Currency(currency.to_owned()) }
     }
 
-    pub(crate) fn check(&self, c: &mut Checker, path: &str) {
-        check_decimal(c, &format!("{path}.amount"), &self.amount, MONEY_SCALE, "amount");
-        self.currency.check(c, &format!("{path}.currency"));
+    pub(crate) fn check(&self, c: &mut Checker, path: &Path<'_>) {
+        check_decimal(c, &path.field("amount"), &self.amount, MONEY_SCALE, "amount");
+        self.currency.check(c, &path.field("currency"));
     }
 }
 
@@ -129,7 +129,7 @@ impl UnitCode {
         &self.0
     }
 
-    pub(crate) fn check(&self, c: &mut Checker, path: &str) {
+    pub(crate) fn check(&self, c: &mut Checker, path: &Path<'_>) {
         let ok =
             (2..=3).contains(&self.0.len()) && self.0.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if !ok {
@@ -169,24 +169,24 @@ impl Quantity {
         Self { value, unit: UnitCode::default() }
     }
 
-    pub(crate) fn check(&self, c: &mut Checker, path: &str) {
-        check_decimal(c, &format!("{path}.value"), &self.value, QUANTITY_SCALE, "quantity");
-        self.unit.check(c, &format!("{path}.unit"));
+    pub(crate) fn check(&self, c: &mut Checker, path: &Path<'_>) {
+        check_decimal(c, &path.field("value"), &self.value, QUANTITY_SCALE, "quantity");
+        self.unit.check(c, &path.field("unit"));
     }
 
     /// Like [`Quantity::check`], and also refuses a negative value.
-    pub(crate) fn check_non_negative(&self, c: &mut Checker, path: &str) {
+    pub(crate) fn check_non_negative(&self, c: &mut Checker, path: &Path<'_>) {
         self.check(c, path);
         if self.value.is_sign_negative() && !self.value.is_zero() {
-            c.error(&format!("{path}.value"), format!("quantity {} must not be negative", self.value));
+            c.error(&path.field("value"), format!("quantity {} must not be negative", self.value));
         }
     }
 
     /// Like [`Quantity::check`], and also refuses zero or a negative value.
-    pub(crate) fn check_positive(&self, c: &mut Checker, path: &str) {
+    pub(crate) fn check_positive(&self, c: &mut Checker, path: &Path<'_>) {
         self.check(c, path);
         if self.value <= Decimal::ZERO {
-            c.error(&format!("{path}.value"), format!("quantity {} must be greater than zero", self.value));
+            c.error(&path.field("value"), format!("quantity {} must be greater than zero", self.value));
         }
     }
 }

@@ -18,6 +18,60 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// Where a value sits in a document, built without allocating and rendered as a JSONPath
+/// (`$.data.lines[0].item`) only when a problem is reported.
+#[derive(Clone, Copy)]
+pub(crate) struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    segment: Segment<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Segment<'a> {
+    Root(&'a str),
+    Field(&'a str),
+    Index(usize),
+}
+
+impl<'a> Path<'a> {
+    /// A path starting at `root`, itself a JSONPath such as `$.data`.
+    pub(crate) fn root(root: &'a str) -> Self {
+        Path { parent: None, segment: Segment::Root(root) }
+    }
+
+    /// The member `name` of this object.
+    pub(crate) fn field(&'a self, name: &'a str) -> Path<'a> {
+        Path { parent: Some(self), segment: Segment::Field(name) }
+    }
+
+    /// The element `i` of this array.
+    pub(crate) fn index(&'a self, i: usize) -> Path<'a> {
+        Path { parent: Some(self), segment: Segment::Index(i) }
+    }
+
+    fn render(&self, out: &mut String) {
+        if let Some(parent) = self.parent {
+            parent.render(out);
+        }
+        match self.segment {
+            Segment::Root(r) => out.push_str(r),
+            Segment::Field(f) => {
+                out.push('.');
+                out.push_str(f);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = String::new();
+        self.render(&mut s);
+        f.write_str(&s)
+    }
+}
+
 /// Collects problems while walking a document.
 #[derive(Default)]
 pub(crate) struct Checker {
@@ -25,29 +79,35 @@ pub(crate) struct Checker {
 }
 
 impl Checker {
-    pub(crate) fn error(&mut self, path: &str, message: String) {
+    /// Reports a problem at a path.
+    pub(crate) fn error(&mut self, path: &Path<'_>, message: String) {
+        self.errors.push(FieldError { path: path.to_string(), message });
+    }
+
+    /// Reports a problem at a path given as text.
+    pub(crate) fn error_at(&mut self, path: &str, message: String) {
         self.errors.push(FieldError { path: path.to_owned(), message });
     }
 
     /// Reports a repeated line number within one document.
-    pub(crate) fn unique_lines(&mut self, path: &str, lines: impl Iterator<Item = u32>) {
+    pub(crate) fn unique_lines(&mut self, path: &Path<'_>, lines: impl Iterator<Item = u32>) {
         let mut seen = HashSet::new();
         for (i, line) in lines.enumerate() {
             if !seen.insert(line) {
-                self.error(&format!("{path}[{i}].line"), format!("line number {line} appears more than once"));
+                self.error(&path.index(i).field("line"), format!("line number {line} appears more than once"));
             }
         }
     }
 
     /// Reports a list that must not be empty.
-    pub(crate) fn non_empty<T>(&mut self, path: &str, items: &[T], what: &str) {
+    pub(crate) fn non_empty<T>(&mut self, path: &Path<'_>, items: &[T], what: &str) {
         if items.is_empty() {
             self.error(path, format!("{what} needs at least one entry"));
         }
     }
 
     /// Reports free text that is empty or too long.
-    pub(crate) fn text(&mut self, path: &str, value: &str, max: usize) {
+    pub(crate) fn text(&mut self, path: &Path<'_>, value: &str, max: usize) {
         if value.trim().is_empty() {
             self.error(path, "must not be empty".to_owned());
         } else if value.chars().count() > max {
@@ -84,12 +144,12 @@ fn string_field<'a>(c: &mut Checker, obj: &'a serde_json::Map<String, Value>, na
     let path = format!("$.{name}");
     match obj.get(name) {
         None => {
-            c.error(&path, format!("missing required field `{name}`"));
+            c.error_at(&path, format!("missing required field `{name}`"));
             None
         }
         Some(Value::String(s)) => Some(s),
         Some(other) => {
-            c.error(&path, format!("must be a string, found {}", kind_of(other)));
+            c.error_at(&path, format!("must be a string, found {}", kind_of(other)));
             None
         }
     }
@@ -108,11 +168,11 @@ fn kind_of(v: &Value) -> &'static str {
 
 fn check_identifier(c: &mut Checker, path: &str, s: &str) {
     if s.is_empty() {
-        c.error(path, "must not be empty".to_owned());
+        c.error_at(path, "must not be empty".to_owned());
     } else if s.len() > ID_MAX {
-        c.error(path, format!("is longer than {ID_MAX} bytes"));
+        c.error_at(path, format!("is longer than {ID_MAX} bytes"));
     } else if s.chars().any(char::is_control) {
-        c.error(path, "must not contain control characters".to_owned());
+        c.error_at(path, "must not contain control characters".to_owned());
     }
 }
 
@@ -121,17 +181,17 @@ fn check_identifier(c: &mut Checker, path: &str, s: &str) {
 pub fn validate_event(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
     let mut c = Checker::default();
     let Value::Object(obj) = value else {
-        c.error("$", format!("an event must be a JSON object, found {}", kind_of(value)));
+        c.error_at("$", format!("an event must be a JSON object, found {}", kind_of(value)));
         return Err(c.errors);
     };
     for key in obj.keys() {
         match key.as_str() {
             "id" | "type" | "source" | "occurred_at" | "data" => {}
-            "seq" | "recorded_at" | "subject" => c.error(
+            "seq" | "recorded_at" | "subject" => c.error_at(
                 &format!("$.{key}"),
                 format!("`{key}` is assigned by Backroom when the event is recorded; leave it out"),
             ),
-            other => c.error(
+            other => c.error_at(
                 &pointer_to_path(&format!("/{other}")),
                 "unknown field; an event has the fields id, type, source, occurred_at and data".to_owned(),
             ),
@@ -148,7 +208,7 @@ pub fn validate_event(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
     let event_type = string_field(&mut c, obj, "type").and_then(|t| match EventType::parse(t) {
         Some(t) => Some(t),
         None => {
-            c.error(
+            c.error_at(
                 "$.type",
                 format!("unknown event type {t:?}; known types: {}", EventType::ALL.map(EventType::as_str).join(", ")),
             );
@@ -159,11 +219,11 @@ pub fn validate_event(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
         Ok(t) => {
             let t = t.with_timezone(&Utc);
             let before = c.errors.len();
-            check_time(&mut c, "$.occurred_at", &t);
+            check_time(&mut c, &Path::root("$.occurred_at"), &t);
             (c.errors.len() == before).then_some(t)
         }
         Err(e) => {
-            c.error(
+            c.error_at(
                 "$.occurred_at",
                 format!("{s:?} is not an RFC 3339 timestamp with an offset, such as 2026-11-23T09:30:00+01:00 ({e})"),
             );
@@ -172,7 +232,7 @@ pub fn validate_event(value: &Value) -> Result<NewEvent, Vec<FieldError>> {
     });
     let payload = match (obj.get("data"), event_type) {
         (None, _) => {
-            c.error("$.data", "missing required field `data`".to_owned());
+            c.error_at("$.data", "missing required field `data`".to_owned());
             None
         }
         (Some(data), Some(t)) => t.validate_data(data, &mut c),
@@ -206,19 +266,24 @@ pub fn validate_events(values: &[Value]) -> Result<Vec<NewEvent>, Vec<(usize, Fi
 impl EventType {
     /// Checks `data` against this type's JSON Schema, then its business rules.
     fn validate_data(self, data: &Value, c: &mut Checker) -> Option<EventPayload> {
-        let schema_errors: Vec<FieldError> = crate::catalogue::validator(self)
-            .iter_errors(data)
-            .map(|err| FieldError {
-                path: pointer_to_path(&format!("/data{}", err.instance_path())),
-                message: err.to_string(),
-            })
-            .collect();
-        // A value that breaks only a pattern still deserialises: check its business rules too,
-        // so that one response lists every problem. Where both report the same field, the
-        // business rule's message (which says what is accepted) wins.
-        let payload = match EventPayload::from_json(self, data) {
-            Ok(payload) => payload,
+        match EventPayload::from_json(self, data) {
+            // Typed reading enforces the schema's structure (types, required fields, enums, no
+            // unknown fields) and the business rules check every value the schema constrains
+            // (codes, GTINs, currencies, units), so a payload that passes both needs no walk of
+            // the schema: that walk is kept for documents with problems.
+            Ok(payload) => {
+                let before = c.errors.len();
+                payload.check(c, &Path::root("$.data"));
+                (c.errors.len() == before).then_some(payload)
+            }
             Err(e) => {
+                let schema_errors: Vec<FieldError> = crate::catalogue::validator(self)
+                    .iter_errors(data)
+                    .map(|err| FieldError {
+                        path: pointer_to_path(&format!("/data{}", err.instance_path())),
+                        message: err.to_string(),
+                    })
+                    .collect();
                 // The schema cannot express every limit of the typed model (a number too large
                 // for its type, say): such a value is an error too, never a silent drop.
                 if schema_errors.is_empty() {
@@ -226,23 +291,17 @@ impl EventType {
                         EventPayload::locate_error(self, data).unwrap_or_else(|| ("".into(), e.to_string()));
                     let path =
                         if path.is_empty() || path == "." { "$.data".to_owned() } else { format!("$.data.{path}") };
-                    c.error(&path, format!("cannot be read as {} data: {message}", self.as_str()));
+                    c.error_at(&path, format!("cannot be read as {} data: {message}", self.as_str()));
                 }
                 c.errors.extend(schema_errors);
-                return None;
+                None
             }
-        };
-        let mut rules = Checker::default();
-        payload.check(&mut rules, "$.data");
-        let ok = schema_errors.is_empty() && rules.errors.is_empty();
-        c.errors.extend(schema_errors.into_iter().filter(|s| !rules.errors.iter().any(|r| r.path == s.path)));
-        c.errors.extend(rules.errors);
-        ok.then_some(payload)
+        }
     }
 }
 
 /// Checks that a timestamp lies in the accepted range (used for documents' own times).
-pub(crate) fn check_time(c: &mut Checker, path: &str, t: &DateTime<Utc>) {
+pub(crate) fn check_time(c: &mut Checker, path: &Path<'_>, t: &DateTime<Utc>) {
     use chrono::Datelike;
     if !YEAR_RANGE.contains(&t.year()) {
         c.error(path, format!("{t} is outside the years 1970 to 9999"));

@@ -129,27 +129,6 @@ macro_rules! common_operations {
                 self.pool.close().await;
             }
 
-            /// Runs a group commit's statements inside an open transaction.
-            async fn execute_group_on(
-                tx: &mut sqlx::Transaction<'_, $db>,
-                events: &[backroom_model::NewEvent],
-                recorded_at: i64,
-            ) -> $crate::Result<$crate::write::GroupPlan> {
-                let mut known = std::collections::HashMap::new();
-                for s in $crate::write::existing_sql(events) {
-                    for row in Self::query(s).fetch_all(&mut **tx).await? {
-                        use $crate::rows::RowExt;
-                        known.insert((row.text("source")?, row.text("id")?), row.int("seq")?);
-                    }
-                }
-                let last = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM events").fetch_one(&mut **tx).await?;
-                let last = $crate::rows::RowExt::int(&last, "seq")?;
-                let mut plan = $crate::write::plan_group(events, known, last, recorded_at);
-                for s in std::mem::take(&mut plan.statements) {
-                    Self::query(s).execute(&mut **tx).await?;
-                }
-                Ok(plan)
-            }
         }
     };
 }

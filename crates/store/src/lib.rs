@@ -43,6 +43,9 @@ pub enum StoreError {
     /// The database refused or failed an operation.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The embedded database refused or failed a write.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// The store could not be opened as configured.
     #[error("{0}")]
     Config(String),
@@ -180,14 +183,14 @@ impl Store {
         match config.database_url.as_deref() {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let pg = postgres::PgStore::open(url, config).await?;
-                let writer =
-                    writer::WriterHandle::spawn(writer::Committer::Postgres(pg.clone()), config.max_group_events);
+                let committer = writer::Committer::Postgres(pg.clone(), tokio::runtime::Handle::current());
+                let writer = writer::WriterHandle::spawn(committer, config.max_group_events)?;
                 Ok(Store { backend: Backend::Postgres(pg), writer: Arc::new(writer) })
             }
             Some(url) if url.starts_with("sqlite:") => {
                 let path = PathBuf::from(url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"));
                 let (lite, conn) = sqlite::SqliteStore::open_file(&path, config).await?;
-                let writer = writer::WriterHandle::spawn(writer::Committer::Sqlite(conn), config.max_group_events);
+                let writer = writer::WriterHandle::spawn(writer::Committer::Sqlite(conn), config.max_group_events)?;
                 Ok(Store { backend: Backend::Sqlite(lite), writer: Arc::new(writer) })
             }
             Some(other) => Err(StoreError::Config(format!(
@@ -200,7 +203,7 @@ impl Store {
                 })?;
                 let path = config.data_dir.join("backroom.db");
                 let (lite, conn) = sqlite::SqliteStore::open_file(&path, config).await?;
-                let writer = writer::WriterHandle::spawn(writer::Committer::Sqlite(conn), config.max_group_events);
+                let writer = writer::WriterHandle::spawn(writer::Committer::Sqlite(conn), config.max_group_events)?;
                 Ok(Store { backend: Backend::Sqlite(lite), writer: Arc::new(writer) })
             }
         }

@@ -73,7 +73,19 @@ impl PgStore {
     ) -> Result<GroupPlan> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(APPEND_LOCK).execute(&mut *tx).await?;
-        let plan = Self::execute_group_on(&mut tx, events, recorded_at).await?;
+        let mut known = std::collections::HashMap::new();
+        for s in crate::write::existing_sql(events) {
+            for row in Self::query(s).fetch_all(&mut *tx).await? {
+                use crate::rows::RowExt;
+                known.insert((row.text("source")?, row.text("id")?), row.int("seq")?);
+            }
+        }
+        let last = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM events").fetch_one(&mut *tx).await?;
+        let last = crate::rows::RowExt::int(&last, "seq")?;
+        let mut plan = crate::write::plan_group(events, known, last, recorded_at);
+        for s in std::mem::take(&mut plan.statements) {
+            Self::query(s).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(plan)
     }

@@ -1,15 +1,20 @@
-//! The embedded SQLite backend: WAL, `synchronous=FULL`, one writer connection, readers on a pool.
+//! The embedded SQLite backend: WAL, `synchronous=FULL`, one writer connection on its own thread,
+//! readers on a pool.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection, Sqlite, SqliteConnection};
+use sqlx::{ConnectOptions, Sqlite};
 
 use crate::backend::common_operations;
-use crate::query::Sql;
-use crate::write::GroupPlan;
+use crate::query::{Param, Sql};
+use crate::write::{GroupPlan, existing_sql, plan_group};
 use crate::{Result, StoreConfig, StoreError};
+
+/// How long a connection waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 const SCHEMA: &str = include_str!("../migrations/sqlite.sql");
 /// Page cache per connection, in KiB (negative = KiB in SQLite's pragma): projections are
@@ -30,24 +35,18 @@ impl SqliteStore {
         s.text.clone()
     }
 
-    /// Opens the database file, creating and migrating it; returns the store (readers) and the
-    /// connection reserved for the writer.
-    pub(crate) async fn open_file(path: &Path, config: &StoreConfig) -> Result<(Self, SqliteConnection)> {
+    /// Opens the database file, creating and migrating it; returns the store (readers on a
+    /// pool) and the writer's own connection.
+    pub(crate) async fn open_file(path: &Path, config: &StoreConfig) -> Result<(Self, SqliteWriter)> {
+        let writer = SqliteWriter::open(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
-            .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             .pragma("cache_size", CACHE_SIZE)
-            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT)
             .pragma("temp_store", TEMP_STORE)
             .disable_statement_logging();
-        let mut writer = options
-            .connect()
-            .await
-            .map_err(|e| StoreError::Config(format!("cannot open the SQLite database {}: {e}", path.display())))?;
-        sqlx::raw_sql(SCHEMA).execute(&mut writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(config.read_connections.max(1))
             .min_connections(1)
@@ -55,17 +54,67 @@ impl SqliteStore {
             .await?;
         Ok((Self { pool }, writer))
     }
+}
+
+/// The connection appends go through, used from the writer thread only.
+///
+/// It is a plain synchronous SQLite connection: a group commit runs its statements back to back
+/// on the writer's own thread, with no hand-off per statement.
+pub(crate) struct SqliteWriter {
+    conn: rusqlite::Connection,
+}
+
+impl SqliteWriter {
+    fn open(path: &Path) -> Result<Self> {
+        let cannot =
+            |e: rusqlite::Error| StoreError::Config(format!("cannot open the SQLite database {}: {e}", path.display()));
+        let conn = rusqlite::Connection::open(path).map_err(cannot)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(cannot)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(cannot)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Config(format!(
+                "{} cannot use WAL journaling (it reports {mode})",
+                path.display()
+            )));
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = FULL; PRAGMA cache_size = {CACHE_SIZE}; \
+             PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT}; PRAGMA temp_store = {TEMP_STORE};"
+        ))
+        .map_err(cannot)?;
+        conn.execute_batch(SCHEMA).map_err(cannot)?;
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(Self { conn })
+    }
 
     /// Commits one group in one `BEGIN IMMEDIATE` transaction.
-    pub(crate) async fn commit_group(
-        conn: &mut SqliteConnection,
-        events: &[backroom_model::NewEvent],
-        recorded_at: i64,
-    ) -> Result<GroupPlan> {
-        let mut tx = Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
-        let plan = Self::execute_group_on(&mut tx, events, recorded_at).await?;
-        tx.commit().await?;
+    pub(crate) fn commit_group(&mut self, events: &[backroom_model::NewEvent], recorded_at: i64) -> Result<GroupPlan> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut known = HashMap::new();
+        for s in existing_sql(events) {
+            let mut stmt = tx.prepare_cached(&s.text)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(s.params.iter().map(param)))?;
+            while let Some(row) = rows.next()? {
+                known.insert((row.get::<_, String>(0)?, row.get::<_, String>(1)?), row.get::<_, i64>(2)?);
+            }
+        }
+        let last: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
+        let mut plan = plan_group(events, known, last, recorded_at);
+        for s in std::mem::take(&mut plan.statements) {
+            tx.prepare_cached(&s.text)?.execute(rusqlite::params_from_iter(s.params.iter().map(param)))?;
+        }
+        tx.commit()?;
         Ok(plan)
+    }
+}
+
+fn param(p: &Param) -> rusqlite::types::ToSqlOutput<'_> {
+    use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+    match p {
+        Param::Int(v) => ToSqlOutput::Owned(Value::Integer(*v)),
+        Param::OptInt(Some(v)) => ToSqlOutput::Owned(Value::Integer(*v)),
+        Param::OptInt(None) => ToSqlOutput::Owned(Value::Null),
+        Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
     }
 }
 

@@ -1,16 +1,14 @@
-//! The writer task: one per process, group-committing every append request waiting for it.
+//! The writer: one thread per process, group-committing every append request waiting for it.
 
 use std::sync::Mutex;
 use std::time::Instant;
 
 use backroom_model::NewEvent;
 use chrono::Utc;
-use sqlx::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 use crate::postgres::PgStore;
-use crate::sqlite::SqliteStore;
+use crate::sqlite::SqliteWriter;
 use crate::write::GroupPlan;
 use crate::{Appended, Result, StoreError};
 
@@ -19,16 +17,18 @@ const QUEUE: usize = 4096;
 
 /// What commits a group.
 pub(crate) enum Committer {
-    Sqlite(SqliteConnection),
-    Postgres(PgStore),
+    /// The embedded database, written synchronously on the writer thread.
+    Sqlite(SqliteWriter),
+    /// PostgreSQL, driven from the writer thread on the runtime that opened the store.
+    Postgres(PgStore, tokio::runtime::Handle),
 }
 
 impl Committer {
-    async fn commit(&mut self, events: &[NewEvent]) -> Result<GroupPlan> {
+    fn commit(&mut self, events: &[NewEvent]) -> Result<GroupPlan> {
         let recorded_at = Utc::now().timestamp_micros();
         match self {
-            Committer::Sqlite(conn) => SqliteStore::commit_group(conn, events, recorded_at).await,
-            Committer::Postgres(pg) => pg.commit_group(events, recorded_at).await,
+            Committer::Sqlite(w) => w.commit_group(events, recorded_at),
+            Committer::Postgres(pg, runtime) => runtime.block_on(pg.commit_group(events, recorded_at)),
         }
     }
 }
@@ -41,14 +41,33 @@ struct Request {
 /// The handle callers append through.
 pub(crate) struct WriterHandle {
     sender: Mutex<Option<mpsc::Sender<Request>>>,
-    task: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl WriterHandle {
-    pub(crate) fn spawn(committer: Committer, max_group_events: usize) -> Self {
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(committer, rx, max_group_events.max(1)));
-        Self { sender: Mutex::new(Some(tx)), task: tokio::sync::Mutex::new(Some(task)) }
+    pub(crate) fn spawn(mut committer: Committer, max_group_events: usize) -> Result<Self> {
+        let (tx, mut rx) = mpsc::channel::<Request>(QUEUE);
+        let max = max_group_events.max(1);
+        let thread = std::thread::Builder::new()
+            .name("backroom-writer".to_owned())
+            .spawn(move || {
+                while let Some(first) = rx.blocking_recv() {
+                    let mut group = vec![first];
+                    let mut size = group[0].events.len();
+                    while size < max {
+                        match rx.try_recv() {
+                            Ok(r) => {
+                                size += r.events.len();
+                                group.push(r);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    commit(&mut committer, group);
+                }
+            })
+            .map_err(|e| StoreError::Config(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self { sender: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
     }
 
     pub(crate) async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
@@ -58,42 +77,26 @@ impl WriterHandle {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Stops taking requests; the task commits what is queued, then ends.
+    /// Stops taking requests; the thread commits what is queued, then ends.
     pub(crate) async fn close(&self) {
         if let Ok(mut s) = self.sender.lock() {
             s.take();
         }
-        if let Some(task) = self.task.lock().await.take() {
-            let _ = task.await;
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
-    }
-}
-
-async fn run(mut committer: Committer, mut rx: mpsc::Receiver<Request>, max_group_events: usize) {
-    while let Some(first) = rx.recv().await {
-        let mut group = vec![first];
-        let mut size = group[0].events.len();
-        while size < max_group_events {
-            match rx.try_recv() {
-                Ok(r) => {
-                    size += r.events.len();
-                    group.push(r);
-                }
-                Err(_) => break,
-            }
-        }
-        commit(&mut committer, group).await;
     }
 }
 
 /// Commits a group; if it fails as a whole, commits each request alone so that one request's
 /// failure is reported to that request only.
-async fn commit(committer: &mut Committer, group: Vec<Request>) {
+fn commit(committer: &mut Committer, group: Vec<Request>) {
     let lengths: Vec<usize> = group.iter().map(|r| r.events.len()).collect();
     let (events, replies): (Vec<Vec<NewEvent>>, Vec<_>) = group.into_iter().map(|r| (r.events, r.reply)).unzip();
     let all: Vec<NewEvent> = events.into_iter().flatten().collect();
     let started = Instant::now();
-    match committer.commit(&all).await {
+    match committer.commit(&all) {
         Ok(plan) => {
             record_metrics(started, &plan, all.len());
             let mut outcomes = plan.outcomes.into_iter();
@@ -113,7 +116,7 @@ async fn commit(committer: &mut Committer, group: Vec<Request>) {
             for (reply, n) in replies.into_iter().zip(lengths) {
                 let events: Vec<NewEvent> = rest.by_ref().take(n).collect();
                 let started = Instant::now();
-                let result = committer.commit(&events).await.map(|plan| {
+                let result = committer.commit(&events).map(|plan| {
                     record_metrics(started, &plan, events.len());
                     plan.outcomes
                 });

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::opt_text;
 use crate::ids::{DocumentNumber, ItemRef, LocationId};
 use crate::money::{Money, Quantity};
-use crate::validate::Checker;
+use crate::validate::{Checker, Path};
 
 /// How much of the location a count covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -46,18 +46,19 @@ pub struct CountLine {
 }
 
 impl InventoryCount {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.count_number.check(c, &format!("{p}.count_number"));
-        self.location.check(c, &format!("{p}.location"));
-        opt_text(c, &format!("{p}.counted_by"), &self.counted_by);
-        c.non_empty(&format!("{p}.lines"), &self.lines, "a count");
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.count_number.check(c, &p.field("count_number"));
+        self.location.check(c, &p.field("location"));
+        opt_text(c, &p.field("counted_by"), &self.counted_by);
+        c.non_empty(&p.field("lines"), &self.lines, "a count");
         let mut seen = std::collections::HashSet::new();
         for (i, l) in self.lines.iter().enumerate() {
-            let lp = format!("{p}.lines[{i}]");
-            l.item.check(c, &format!("{lp}.item"));
-            l.counted.check_non_negative(c, &format!("{lp}.counted"));
+            let lp_list = p.field("lines");
+            let lp = lp_list.index(i);
+            l.item.check(c, &lp.field("item"));
+            l.counted.check_non_negative(c, &lp.field("counted"));
             if !seen.insert(l.item.key()) {
-                c.error(&format!("{lp}.item"), "the item is counted twice in one count".to_owned());
+                c.error(&lp.field("item"), "the item is counted twice in one count".to_owned());
             }
         }
     }
@@ -116,20 +117,21 @@ pub struct AdjustmentLine {
 }
 
 impl InventoryAdjustment {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.adjustment_number.check(c, &format!("{p}.adjustment_number"));
-        self.location.check(c, &format!("{p}.location"));
-        opt_text(c, &format!("{p}.approved_by"), &self.approved_by);
-        c.non_empty(&format!("{p}.lines"), &self.lines, "an adjustment");
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.adjustment_number.check(c, &p.field("adjustment_number"));
+        self.location.check(c, &p.field("location"));
+        opt_text(c, &p.field("approved_by"), &self.approved_by);
+        c.non_empty(&p.field("lines"), &self.lines, "an adjustment");
         for (i, l) in self.lines.iter().enumerate() {
-            let lp = format!("{p}.lines[{i}]");
-            l.item.check(c, &format!("{lp}.item"));
-            l.delta.check(c, &format!("{lp}.delta"));
+            let lp_list = p.field("lines");
+            let lp = lp_list.index(i);
+            l.item.check(c, &lp.field("item"));
+            l.delta.check(c, &lp.field("delta"));
             if l.delta.value.is_zero() {
-                c.error(&format!("{lp}.delta.value"), "an adjustment of zero changes nothing".to_owned());
+                c.error(&lp.field("delta").field("value"), "an adjustment of zero changes nothing".to_owned());
             }
             if let Some(m) = &l.unit_cost {
-                m.check(c, &format!("{lp}.unit_cost"));
+                m.check(c, &lp.field("unit_cost"));
             }
         }
     }
@@ -158,16 +160,16 @@ pub struct StockoutReport {
 }
 
 impl StockoutReport {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.location.check(c, &format!("{p}.location"));
-        self.item.check(c, &format!("{p}.item"));
-        opt_text(c, &format!("{p}.reported_by"), &self.reported_by);
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.location.check(c, &p.field("location"));
+        self.item.check(c, &p.field("item"));
+        opt_text(c, &p.field("reported_by"), &self.reported_by);
         if let Some(q) = &self.shelf_quantity {
-            q.check_non_negative(c, &format!("{p}.shelf_quantity"));
+            q.check_non_negative(c, &p.field("shelf_quantity"));
         }
         if let Some(q) = &self.system_quantity {
-            q.check(c, &format!("{p}.system_quantity"));
+            q.check(c, &p.field("system_quantity"));
         }
-        opt_text(c, &format!("{p}.note"), &self.note);
+        opt_text(c, &p.field("note"), &self.note);
     }
 }

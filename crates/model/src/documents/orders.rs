@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{opt_text, same_currency};
 use crate::ids::{CustomerId, DocumentNumber, ItemRef, LocationId};
 use crate::money::{Currency, Money, Quantity};
-use crate::validate::{Checker, check_time};
+use crate::validate::{Checker, Path, check_time};
 
 /// How a customer order reaches the customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -60,21 +60,22 @@ pub struct OrderLine {
 }
 
 impl CustomerOrder {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.order_number.check(c, &format!("{p}.order_number"));
-        self.customer.check(c, &format!("{p}.customer"));
-        self.fulfilment_location.check(c, &format!("{p}.fulfilment_location"));
-        check_time(c, &format!("{p}.promised_at"), &self.promised_at);
-        self.currency.check(c, &format!("{p}.currency"));
-        c.non_empty(&format!("{p}.lines"), &self.lines, "a customer order");
-        c.unique_lines(&format!("{p}.lines"), self.lines.iter().map(|l| l.line));
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.order_number.check(c, &p.field("order_number"));
+        self.customer.check(c, &p.field("customer"));
+        self.fulfilment_location.check(c, &p.field("fulfilment_location"));
+        check_time(c, &p.field("promised_at"), &self.promised_at);
+        self.currency.check(c, &p.field("currency"));
+        c.non_empty(&p.field("lines"), &self.lines, "a customer order");
+        c.unique_lines(&p.field("lines"), self.lines.iter().map(|l| l.line));
         for (i, l) in self.lines.iter().enumerate() {
-            let lp = format!("{p}.lines[{i}]");
-            l.item.check(c, &format!("{lp}.item"));
-            l.quantity.check_positive(c, &format!("{lp}.quantity"));
-            same_currency(c, &format!("{lp}.unit_price"), &l.unit_price, &self.currency);
+            let lp_list = p.field("lines");
+            let lp = lp_list.index(i);
+            l.item.check(c, &lp.field("item"));
+            l.quantity.check_positive(c, &lp.field("quantity"));
+            same_currency(c, &lp.field("unit_price"), &l.unit_price, &self.currency);
         }
-        same_currency(c, &format!("{p}.total"), &self.total, &self.currency);
+        same_currency(c, &p.field("total"), &self.total, &self.currency);
     }
 }
 
@@ -128,18 +129,19 @@ pub struct OrderExceptionLine {
 }
 
 impl OrderException {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.order_number.check(c, &format!("{p}.order_number"));
-        self.fulfilment_location.check(c, &format!("{p}.fulfilment_location"));
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.order_number.check(c, &p.field("order_number"));
+        self.fulfilment_location.check(c, &p.field("fulfilment_location"));
         if let Some(t) = &self.promised_at {
-            check_time(c, &format!("{p}.promised_at"), t);
+            check_time(c, &p.field("promised_at"), t);
         }
-        c.unique_lines(&format!("{p}.lines"), self.lines.iter().map(|l| l.line));
+        c.unique_lines(&p.field("lines"), self.lines.iter().map(|l| l.line));
         for (i, l) in self.lines.iter().enumerate() {
-            let lp = format!("{p}.lines[{i}]");
-            l.item.check(c, &format!("{lp}.item"));
-            l.quantity.check_positive(c, &format!("{lp}.quantity"));
+            let lp_list = p.field("lines");
+            let lp = lp_list.index(i);
+            l.item.check(c, &lp.field("item"));
+            l.quantity.check_positive(c, &lp.field("quantity"));
         }
-        opt_text(c, &format!("{p}.note"), &self.note);
+        opt_text(c, &p.field("note"), &self.note);
     }
 }

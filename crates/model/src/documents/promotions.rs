@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{DocumentNumber, ItemRef, LocationId};
 use crate::money::{DecimalSchema, Money};
-use crate::validate::Checker;
+use crate::validate::{Checker, Path};
 
 /// A promotion: items on offer at locations between two days.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -47,41 +47,42 @@ pub struct PromotionItem {
 }
 
 impl Promotion {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.promotion_id.check(c, &format!("{p}.promotion_id"));
-        c.text(&format!("{p}.name"), &self.name, 200);
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.promotion_id.check(c, &p.field("promotion_id"));
+        c.text(&p.field("name"), &self.name, 200);
         if self.ends_on < self.starts_on {
             c.error(
-                &format!("{p}.ends_on"),
+                &p.field("ends_on"),
                 format!("the last day {} is before the first day {}", self.ends_on, self.starts_on),
             );
         }
-        c.non_empty(&format!("{p}.locations"), &self.locations, "a promotion's location list");
+        c.non_empty(&p.field("locations"), &self.locations, "a promotion's location list");
         for (i, l) in self.locations.iter().enumerate() {
-            l.check(c, &format!("{p}.locations[{i}]"));
+            l.check(c, &p.field("locations").index(i));
         }
-        c.non_empty(&format!("{p}.items"), &self.items, "a promotion's item list");
+        c.non_empty(&p.field("items"), &self.items, "a promotion's item list");
         for (i, it) in self.items.iter().enumerate() {
-            let ip = format!("{p}.items[{i}]");
-            it.item.check(c, &format!("{ip}.item"));
+            let ip_list = p.field("items");
+            let ip = ip_list.index(i);
+            it.item.check(c, &ip.field("item"));
             if it.promo_price.is_none() && it.discount_percent.is_none() {
                 c.error(&ip, "a promoted item needs a promo_price or a discount_percent".to_owned());
             }
             if let Some(m) = &it.promo_price {
-                m.check(c, &format!("{ip}.promo_price"));
+                m.check(c, &ip.field("promo_price"));
                 if m.amount.is_sign_negative() {
-                    c.error(&format!("{ip}.promo_price.amount"), "a price must not be negative".to_owned());
+                    c.error(&ip.field("promo_price").field("amount"), "a price must not be negative".to_owned());
                 }
             }
             if let Some(d) = it.discount_percent
                 && (d <= Decimal::ZERO || d > Decimal::ONE_HUNDRED)
             {
-                c.error(&format!("{ip}.discount_percent"), format!("discount {d} must be above 0 and at most 100"));
+                c.error(&ip.field("discount_percent"), format!("discount {d} must be above 0 and at most 100"));
             }
             if let Some(u) = it.expected_uplift_percent
                 && u.is_sign_negative()
             {
-                c.error(&format!("{ip}.expected_uplift_percent"), format!("uplift {u} must not be negative"));
+                c.error(&ip.field("expected_uplift_percent"), format!("uplift {u} must not be negative"));
             }
         }
     }

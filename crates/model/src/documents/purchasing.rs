@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{opt_text, same_currency};
 use crate::ids::{DocumentNumber, ItemRef, LocationId, SupplierId};
 use crate::money::{Currency, DecimalSchema, Money, Quantity};
-use crate::validate::Checker;
+use crate::validate::{Checker, Path};
 
 /// A purchase order sent to a supplier.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -55,27 +55,28 @@ impl PurchaseOrder {
         Money { amount, currency: self.currency.clone() }
     }
 
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.po_number.check(c, &format!("{p}.po_number"));
-        self.supplier.check(c, &format!("{p}.supplier"));
-        self.ship_to.check(c, &format!("{p}.ship_to"));
-        self.currency.check(c, &format!("{p}.currency"));
-        opt_text(c, &format!("{p}.buyer"), &self.buyer);
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.po_number.check(c, &p.field("po_number"));
+        self.supplier.check(c, &p.field("supplier"));
+        self.ship_to.check(c, &p.field("ship_to"));
+        self.currency.check(c, &p.field("currency"));
+        opt_text(c, &p.field("buyer"), &self.buyer);
         if let Some(expected) = self.expected_on
             && expected < self.ordered_on
         {
             c.error(
-                &format!("{p}.expected_on"),
+                &p.field("expected_on"),
                 format!("delivery day {expected} is before the order day {}", self.ordered_on),
             );
         }
-        c.non_empty(&format!("{p}.lines"), &self.lines, "a purchase order");
-        c.unique_lines(&format!("{p}.lines"), self.lines.iter().map(|l| l.line));
+        c.non_empty(&p.field("lines"), &self.lines, "a purchase order");
+        c.unique_lines(&p.field("lines"), self.lines.iter().map(|l| l.line));
         for (i, l) in self.lines.iter().enumerate() {
-            let lp = format!("{p}.lines[{i}]");
-            l.item.check(c, &format!("{lp}.item"));
-            l.quantity.check_positive(c, &format!("{lp}.quantity"));
-            same_currency(c, &format!("{lp}.unit_price"), &l.unit_price, &self.currency);
+            let lp_list = p.field("lines");
+            let lp = lp_list.index(i);
+            l.item.check(c, &lp.field("item"));
+            l.quantity.check_positive(c, &lp.field("quantity"));
+            same_currency(c, &lp.field("unit_price"), &l.unit_price, &self.currency);
         }
     }
 }
@@ -97,10 +98,10 @@ pub struct PurchaseOrderApproval {
 }
 
 impl PurchaseOrderApproval {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.po_number.check(c, &format!("{p}.po_number"));
-        c.text(&format!("{p}.approved_by"), &self.approved_by, 200);
-        opt_text(c, &format!("{p}.comment"), &self.comment);
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.po_number.check(c, &p.field("po_number"));
+        c.text(&p.field("approved_by"), &self.approved_by, 200);
+        opt_text(c, &p.field("comment"), &self.comment);
     }
 }
 
@@ -151,31 +152,32 @@ pub struct ReceiptLine {
 }
 
 impl GoodsReceipt {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.receipt_number.check(c, &format!("{p}.receipt_number"));
-        self.location.check(c, &format!("{p}.location"));
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.receipt_number.check(c, &p.field("receipt_number"));
+        self.location.check(c, &p.field("location"));
         if let Some(s) = &self.supplier {
-            s.check(c, &format!("{p}.supplier"));
+            s.check(c, &p.field("supplier"));
         }
         if let Some(n) = &self.po_number {
-            n.check(c, &format!("{p}.po_number"));
+            n.check(c, &p.field("po_number"));
         }
         if let Some(n) = &self.despatch_advice {
-            n.check(c, &format!("{p}.despatch_advice"));
+            n.check(c, &p.field("despatch_advice"));
         }
-        c.non_empty(&format!("{p}.lines"), &self.lines, "a goods receipt");
-        c.unique_lines(&format!("{p}.lines"), self.lines.iter().map(|l| l.line));
+        c.non_empty(&p.field("lines"), &self.lines, "a goods receipt");
+        c.unique_lines(&p.field("lines"), self.lines.iter().map(|l| l.line));
         for (i, l) in self.lines.iter().enumerate() {
-            let lp = format!("{p}.lines[{i}]");
-            l.item.check(c, &format!("{lp}.item"));
-            l.received.check_non_negative(c, &format!("{lp}.received"));
+            let lp_list = p.field("lines");
+            let lp = lp_list.index(i);
+            l.item.check(c, &lp.field("item"));
+            l.received.check_non_negative(c, &lp.field("received"));
             if let Some(q) = &l.short {
-                q.check_non_negative(c, &format!("{lp}.short"));
+                q.check_non_negative(c, &lp.field("short"));
             }
             if let Some(q) = &l.rejected {
-                q.check_non_negative(c, &format!("{lp}.rejected"));
+                q.check_non_negative(c, &lp.field("rejected"));
             }
-            opt_text(c, &format!("{lp}.reason"), &l.reason);
+            opt_text(c, &lp.field("reason"), &l.reason);
         }
     }
 }
@@ -251,10 +253,10 @@ pub struct InvoiceLine {
 }
 
 impl SupplierInvoice {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.invoice_number.check(c, &format!("{p}.invoice_number"));
-        self.supplier.check(c, &format!("{p}.supplier"));
-        self.currency.check(c, &format!("{p}.currency"));
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.invoice_number.check(c, &p.field("invoice_number"));
+        self.supplier.check(c, &p.field("supplier"));
+        self.currency.check(c, &p.field("currency"));
         for (name, n) in [
             ("po_number", &self.po_number),
             ("despatch_advice", &self.despatch_advice),
@@ -262,32 +264,33 @@ impl SupplierInvoice {
             ("credited_invoice", &self.credited_invoice),
         ] {
             if let Some(n) = n {
-                n.check(c, &format!("{p}.{name}"));
+                n.check(c, &p.field(name));
             }
         }
         if self.kind == InvoiceKind::Invoice && self.credited_invoice.is_some() {
-            c.error(&format!("{p}.credited_invoice"), "only a credit note refers to a credited invoice".to_owned());
+            c.error(&p.field("credited_invoice"), "only a credit note refers to a credited invoice".to_owned());
         }
         if let Some(due) = self.due_on
             && due < self.issued_on
         {
-            c.error(&format!("{p}.due_on"), format!("due day {due} is before the issue day {}", self.issued_on));
+            c.error(&p.field("due_on"), format!("due day {due} is before the issue day {}", self.issued_on));
         }
-        c.non_empty(&format!("{p}.lines"), &self.lines, "an invoice");
-        c.unique_lines(&format!("{p}.lines"), self.lines.iter().map(|l| l.line));
+        c.non_empty(&p.field("lines"), &self.lines, "an invoice");
+        c.unique_lines(&p.field("lines"), self.lines.iter().map(|l| l.line));
         for (i, l) in self.lines.iter().enumerate() {
-            let lp = format!("{p}.lines[{i}]");
-            l.item.check(c, &format!("{lp}.item"));
-            l.quantity.check(c, &format!("{lp}.quantity"));
-            same_currency(c, &format!("{lp}.unit_price"), &l.unit_price, &self.currency);
-            same_currency(c, &format!("{lp}.net_amount"), &l.net_amount, &self.currency);
+            let lp_list = p.field("lines");
+            let lp = lp_list.index(i);
+            l.item.check(c, &lp.field("item"));
+            l.quantity.check(c, &lp.field("quantity"));
+            same_currency(c, &lp.field("unit_price"), &l.unit_price, &self.currency);
+            same_currency(c, &lp.field("net_amount"), &l.net_amount, &self.currency);
             if let Some(rate) = l.tax_rate_percent
                 && (rate.is_sign_negative() || rate > Decimal::ONE_HUNDRED)
             {
-                c.error(&format!("{lp}.tax_rate_percent"), format!("tax rate {rate} must be between 0 and 100"));
+                c.error(&lp.field("tax_rate_percent"), format!("tax rate {rate} must be between 0 and 100"));
             }
         }
-        same_currency(c, &format!("{p}.tax_total"), &self.tax_total, &self.currency);
-        same_currency(c, &format!("{p}.total"), &self.total, &self.currency);
+        same_currency(c, &p.field("tax_total"), &self.tax_total, &self.currency);
+        same_currency(c, &p.field("total"), &self.total, &self.currency);
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{opt_text, same_currency};
 use crate::ids::{CustomerId, DocumentNumber, ItemRef, LocationId};
 use crate::money::{Currency, Money, Quantity};
-use crate::validate::Checker;
+use crate::validate::{Checker, Path};
 
 /// A till transaction: a sale (`pos.sale`) or a refund of goods (`pos.return`).
 ///
@@ -116,48 +116,49 @@ pub struct SaleRef {
 }
 
 impl SaleRef {
-    fn check(&self, c: &mut Checker, p: &str) {
-        self.transaction_id.check(c, &format!("{p}.transaction_id"));
-        self.location.check(c, &format!("{p}.location"));
+    fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.transaction_id.check(c, &p.field("transaction_id"));
+        self.location.check(c, &p.field("location"));
     }
 }
 
 impl SalesTransaction {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.transaction_id.check(c, &format!("{p}.transaction_id"));
-        self.location.check(c, &format!("{p}.location"));
-        opt_text(c, &format!("{p}.workstation"), &self.workstation);
-        opt_text(c, &format!("{p}.cashier"), &self.cashier);
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.transaction_id.check(c, &p.field("transaction_id"));
+        self.location.check(c, &p.field("location"));
+        opt_text(c, &p.field("workstation"), &self.workstation);
+        opt_text(c, &p.field("cashier"), &self.cashier);
         if let Some(cust) = &self.customer {
-            cust.check(c, &format!("{p}.customer"));
+            cust.check(c, &p.field("customer"));
         }
-        self.currency.check(c, &format!("{p}.currency"));
+        self.currency.check(c, &p.field("currency"));
         if let Some(o) = &self.original {
-            o.check(c, &format!("{p}.original"));
+            o.check(c, &p.field("original"));
         }
-        c.non_empty(&format!("{p}.lines"), &self.lines, "a till transaction");
-        c.unique_lines(&format!("{p}.lines"), self.lines.iter().map(|l| l.line));
+        c.non_empty(&p.field("lines"), &self.lines, "a till transaction");
+        c.unique_lines(&p.field("lines"), self.lines.iter().map(|l| l.line));
         for (i, l) in self.lines.iter().enumerate() {
-            let lp = format!("{p}.lines[{i}]");
-            l.item.check(c, &format!("{lp}.item"));
-            l.quantity.check_positive(c, &format!("{lp}.quantity"));
-            same_currency(c, &format!("{lp}.unit_price"), &l.unit_price, &self.currency);
-            same_currency(c, &format!("{lp}.net_amount"), &l.net_amount, &self.currency);
+            let lp_list = p.field("lines");
+            let lp = lp_list.index(i);
+            l.item.check(c, &lp.field("item"));
+            l.quantity.check_positive(c, &lp.field("quantity"));
+            same_currency(c, &lp.field("unit_price"), &l.unit_price, &self.currency);
+            same_currency(c, &lp.field("net_amount"), &l.net_amount, &self.currency);
             if let Some(m) = &l.discount {
-                same_currency(c, &format!("{lp}.discount"), m, &self.currency);
+                same_currency(c, &lp.field("discount"), m, &self.currency);
             }
             if let Some(m) = &l.tax {
-                same_currency(c, &format!("{lp}.tax"), m, &self.currency);
+                same_currency(c, &lp.field("tax"), m, &self.currency);
             }
             if let Some(promo) = &l.promotion {
-                promo.check(c, &format!("{lp}.promotion"));
+                promo.check(c, &lp.field("promotion"));
             }
         }
         for (i, t) in self.tenders.iter().enumerate() {
-            same_currency(c, &format!("{p}.tenders[{i}].amount"), &t.amount, &self.currency);
-            opt_text(c, &format!("{p}.tenders[{i}].reference"), &t.reference);
+            same_currency(c, &p.field("tenders").index(i).field("amount"), &t.amount, &self.currency);
+            opt_text(c, &p.field("tenders").index(i).field("reference"), &t.reference);
         }
-        same_currency(c, &format!("{p}.total"), &self.total, &self.currency);
+        same_currency(c, &p.field("total"), &self.total, &self.currency);
     }
 }
 
@@ -231,23 +232,24 @@ pub struct ReturnLine {
 }
 
 impl ReturnRequest {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.return_number.check(c, &format!("{p}.return_number"));
-        self.location.check(c, &format!("{p}.location"));
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.return_number.check(c, &p.field("return_number"));
+        self.location.check(c, &p.field("location"));
         if let Some(cust) = &self.customer {
-            cust.check(c, &format!("{p}.customer"));
+            cust.check(c, &p.field("customer"));
         }
-        self.original_sale.check(c, &format!("{p}.original_sale"));
+        self.original_sale.check(c, &p.field("original_sale"));
         if let Some(m) = &self.requested_refund {
-            m.check(c, &format!("{p}.requested_refund"));
+            m.check(c, &p.field("requested_refund"));
         }
-        c.non_empty(&format!("{p}.lines"), &self.lines, "a return request");
-        c.unique_lines(&format!("{p}.lines"), self.lines.iter().map(|l| l.line));
+        c.non_empty(&p.field("lines"), &self.lines, "a return request");
+        c.unique_lines(&p.field("lines"), self.lines.iter().map(|l| l.line));
         for (i, l) in self.lines.iter().enumerate() {
-            let lp = format!("{p}.lines[{i}]");
-            l.item.check(c, &format!("{lp}.item"));
-            l.quantity.check_positive(c, &format!("{lp}.quantity"));
-            opt_text(c, &format!("{lp}.condition"), &l.condition);
+            let lp_list = p.field("lines");
+            let lp = lp_list.index(i);
+            l.item.check(c, &lp.field("item"));
+            l.quantity.check_positive(c, &lp.field("quantity"));
+            opt_text(c, &lp.field("condition"), &l.condition);
         }
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::opt_text;
 use crate::ids::{DocumentNumber, ItemRef, LocationId};
 use crate::money::Quantity;
-use crate::validate::Checker;
+use crate::validate::{Checker, Path};
 
 /// A transfer of stock from one location to another. The same document is carried by
 /// `transfer.requested`, `transfer.shipped` (quantities shipped) and `transfer.received`
@@ -44,23 +44,21 @@ pub struct TransferLine {
 }
 
 impl Transfer {
-    pub(crate) fn check(&self, c: &mut Checker, p: &str) {
-        self.transfer_number.check(c, &format!("{p}.transfer_number"));
-        self.from.check(c, &format!("{p}.from"));
-        self.to.check(c, &format!("{p}.to"));
+    pub(crate) fn check(&self, c: &mut Checker, p: &Path<'_>) {
+        self.transfer_number.check(c, &p.field("transfer_number"));
+        self.from.check(c, &p.field("from"));
+        self.to.check(c, &p.field("to"));
         if self.from == self.to {
-            c.error(
-                &format!("{p}.to"),
-                format!("a transfer must go to another location than its origin {}", self.from),
-            );
+            c.error(&p.field("to"), format!("a transfer must go to another location than its origin {}", self.from));
         }
-        opt_text(c, &format!("{p}.reason"), &self.reason);
-        c.non_empty(&format!("{p}.lines"), &self.lines, "a transfer");
-        c.unique_lines(&format!("{p}.lines"), self.lines.iter().map(|l| l.line));
+        opt_text(c, &p.field("reason"), &self.reason);
+        c.non_empty(&p.field("lines"), &self.lines, "a transfer");
+        c.unique_lines(&p.field("lines"), self.lines.iter().map(|l| l.line));
         for (i, l) in self.lines.iter().enumerate() {
-            let lp = format!("{p}.lines[{i}]");
-            l.item.check(c, &format!("{lp}.item"));
-            l.quantity.check_non_negative(c, &format!("{lp}.quantity"));
+            let lp_list = p.field("lines");
+            let lp = lp_list.index(i);
+            l.item.check(c, &lp.field("item"));
+            l.quantity.check_non_negative(c, &lp.field("quantity"));
         }
     }
 }
