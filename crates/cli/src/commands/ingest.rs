@@ -108,6 +108,8 @@ struct Summary {
     accepted: usize,
     duplicates: usize,
     rejected: usize,
+    /// Files rejected whole (unreadable, malformed, or with an invalid event).
+    rejected_files: usize,
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
@@ -144,6 +146,7 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         }) {
             Ok(events) => events,
             Err(e) => {
+                summary.rejected_files += 1;
                 eprintln!("{e:#}");
                 continue;
             }
@@ -181,7 +184,7 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         store.close().await;
     }
     println!("accepted {}, duplicates {}, rejected {}", summary.accepted, summary.duplicates, summary.rejected);
-    Ok(if summary.rejected > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if summary.rejected_files > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
 /// Posts validated events as NDJSON; returns (accepted, duplicates).

@@ -1,0 +1,207 @@
+//! The `backroom` command line as an operator uses it: keys, ingest of real files (the UCI Online
+//! Retail export through its CSV mapping, NDJSON with a bad line), the log, a second server on the
+//! same data directory, and ingest into a running server.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+use support::{ADMIN_KEY, Server, Storage, http_client};
+
+const UCI: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/demand/uci-online-retail-I/online_retail_I_2010-12-01_2011-12-09.csv.gz"
+);
+const SALES_MAPPING: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/mappings/uci-online-retail-sales.toml");
+
+/// Runs `backroom` on a data directory with no other settings from the environment.
+fn backroom(dir: &Path, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_backroom"));
+    command.arg("--data-dir").arg(dir).args(args);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BACKROOM_") {
+            command.env_remove(name);
+        }
+    }
+    command.output().expect("run backroom")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The first `lines` lines of the UCI export (header included), as a CSV file in `dir`.
+fn uci_slice(dir: &Path, lines: usize) -> std::path::PathBuf {
+    let mut csv = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(UCI).expect("UCI data set"))
+        .take(8 << 20)
+        .read_to_string(&mut csv)
+        .expect("gunzip");
+    let slice: Vec<&str> = csv.lines().take(lines).collect();
+    let path = dir.join("online_retail_slice.csv");
+    std::fs::write(&path, slice.join("\n") + "\n").expect("write slice");
+    path
+}
+
+/// Distinct sales invoices in a UCI slice, counted the plain way: not cancellations, with a
+/// positive quantity, and not only bank charges.
+fn sales_invoices(csv: &Path) -> usize {
+    let mut reader = csv::Reader::from_path(csv).expect("csv");
+    let mut invoices = std::collections::BTreeSet::new();
+    for row in reader.records() {
+        let row = row.expect("row");
+        let quantity: f64 = row[3].parse().expect("quantity");
+        if !row[0].starts_with('C') && !row[0].starts_with('A') && quantity > 0.0 && &row[1] != "BANK CHARGES" {
+            invoices.insert(row[0].to_owned());
+        }
+    }
+    invoices.len()
+}
+
+/// Units of one stock code sold in a UCI slice (rows kept by the sales mapping).
+fn csv_sold(csv: &Path, code: &str) -> i64 {
+    let mut reader = csv::Reader::from_path(csv).expect("csv");
+    reader
+        .records()
+        .map(|r| r.expect("row"))
+        .filter(|r| &r[1] == code && !r[0].starts_with('C') && !r[0].starts_with('A'))
+        .map(|r| r[3].parse::<i64>().expect("quantity"))
+        .filter(|q| *q > 0)
+        .sum()
+}
+
+#[test]
+fn csv_ingest_is_idempotent_and_the_log_shows_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = uci_slice(dir.path(), 4000);
+    let expected = sales_invoices(&csv);
+    assert!(expected > 100, "the slice holds {expected} invoices");
+
+    let first = backroom(dir.path(), &["ingest", "--mapping", SALES_MAPPING, csv.to_str().expect("path")]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(text(&first.stdout).trim(), format!("accepted {expected}, duplicates 0, rejected 0"));
+
+    let again = backroom(dir.path(), &["ingest", "--mapping", SALES_MAPPING, csv.to_str().expect("path")]);
+    assert!(again.status.success());
+    assert_eq!(text(&again.stdout).trim(), format!("accepted 0, duplicates {expected}, rejected 0"));
+
+    let tail = backroom(dir.path(), &["events", "tail", "--after-seq", "0", "--type", "pos.sale"]);
+    assert!(tail.status.success(), "{}", text(&tail.stderr));
+    let events: Vec<Value> =
+        text(&tail.stdout).lines().map(|l| serde_json::from_str(l).expect("NDJSON line")).collect();
+    assert_eq!(events.len(), expected);
+    assert_eq!(events[0]["id"], "536365");
+    assert_eq!(events[0]["data"]["total"]["amount"], "139.12");
+    assert_eq!(events[0]["occurred_at"], "2010-12-01T08:26:00Z");
+    assert!(events.windows(2).all(|w| w[0]["seq"].as_i64() < w[1]["seq"].as_i64()));
+
+    let item = backroom(dir.path(), &["events", "tail", "--after-seq", "0", "--item", "85123A"]);
+    let hearts: Vec<Value> = text(&item.stdout).lines().map(|l| serde_json::from_str(l).expect("line")).collect();
+    assert!(!hearts.is_empty());
+    assert!(hearts.iter().all(|e| e["subject"]["items"].as_array().expect("items").contains(&json!("85123A"))));
+}
+
+#[test]
+fn a_file_with_a_bad_event_is_rejected_whole_and_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = |id: &str| {
+        json!({"id": id, "type": "receipt.posted", "source": "wms", "occurred_at": "2026-11-23T06:00:00Z",
+               "data": {"receipt_number": id, "location": "S01",
+                        "lines": [{"line": 1, "item": {"sku": "A"}, "received": {"value": "4"}}]}})
+    };
+    let mut bad = good("R-3");
+    bad["data"]["lines"][0]["received"]["value"] = json!("-4");
+    let path = dir.path().join("receipts.ndjson");
+    let mut file = std::fs::File::create(&path).expect("create");
+    for e in [good("R-1"), good("R-2"), bad] {
+        writeln!(file, "{e}").expect("write");
+    }
+    let other = dir.path().join("more.json");
+    std::fs::write(&other, json!([good("R-9")]).to_string()).expect("write");
+
+    let out = backroom(dir.path(), &["ingest", path.to_str().expect("path"), other.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2), "a rejected file makes the exit status 2");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("receipts.ndjson line 3 $.data.lines[0].received.value"), "{stderr}");
+    assert_eq!(text(&out.stdout).trim(), "accepted 1, duplicates 0, rejected 3");
+    let tail = backroom(dir.path(), &["events", "tail", "--after-seq", "0"]);
+    let ids: Vec<String> = text(&tail.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("line")["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(ids, ["R-9"], "nothing from the rejected file was stored");
+
+    let malformed = dir.path().join("broken.ndjson");
+    std::fs::write(&malformed, format!("{}\n{{\"id\": \n", good("R-5"))).expect("write");
+    let out = backroom(dir.path(), &["ingest", malformed.to_str().expect("path")]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("broken.ndjson: malformed JSON on line 2"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn keys_are_created_listed_and_revoked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let created = backroom(dir.path(), &["keys", "create", "--name", "pos-gateway", "--role", "integration"]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let secret = text(&created.stdout).trim().to_owned();
+    assert!(secret.starts_with("brk_") && secret.len() == 52, "{secret}");
+    let listed = backroom(dir.path(), &["keys", "list", "--json"]);
+    let keys: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    assert_eq!(keys[0]["name"], "pos-gateway");
+    assert_eq!(keys[0]["roles"], json!(["integration"]));
+    assert!(!text(&listed.stdout).contains(&secret[4..]), "secrets are never shown again");
+    let revoked = backroom(dir.path(), &["keys", "revoke", "pos-gateway"]);
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    let listed = backroom(dir.path(), &["keys", "list", "--json"]);
+    let keys: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    assert!(keys[0]["revoked_at"].is_string());
+    let unknown = backroom(dir.path(), &["keys", "revoke", "nobody"]);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("no active key"), "{}", text(&unknown.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_owns_its_data_directory_and_takes_remote_ingest() {
+    let mut storage = Storage::sqlite();
+    let server = Server::start(&mut storage).await;
+
+    let second = backroom(storage.dir(), &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!second.status.success());
+    assert!(text(&second.stderr).contains("another backroom process is serving"), "{}", text(&second.stderr));
+
+    let csv = uci_slice(storage.dir(), 1500);
+    let expected = sales_invoices(&csv);
+    let out = tokio::task::spawn_blocking({
+        let (base, dir, csv) = (server.base.clone(), storage.dir().to_owned(), csv.clone());
+        move || {
+            backroom(
+                &dir,
+                &[
+                    "ingest",
+                    "--mapping",
+                    SALES_MAPPING,
+                    csv.to_str().expect("path"),
+                    "--server",
+                    &base,
+                    "--key",
+                    ADMIN_KEY,
+                ],
+            )
+        }
+    })
+    .await
+    .expect("ingest");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), format!("accepted {expected}, duplicates 0, rejected 0"));
+    let log = server.get_json(&http_client(), "/v1/events?type=pos.sale&limit=10000").await;
+    let events = log["events"].as_array().expect("events");
+    assert_eq!(events.len(), expected);
+    assert!(events.iter().all(|e| e["source"] == "uci-online-retail"));
+    let stock = server.get_json(&http_client(), "/v1/stock?location=UK-WEB&item=85123A").await;
+    let sold: i64 = csv_sold(&csv, "85123A");
+    assert_eq!(stock["positions"][0]["on_hand"], json!((-sold).to_string()), "stock falls by what was sold");
+}
