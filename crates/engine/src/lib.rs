@@ -1,5 +1,10 @@
 //! The Backroom workflow engine.
 //!
-//! So far this crate holds the decision tables that `decide` steps evaluate; see [`decision`].
+//! So far this crate holds the pieces the executor will be built from: the decision tables that
+//! `decide` steps evaluate ([`decision`]), business calendars for due times and escalations
+//! ([`calendar`]), and the expressions that conditions and computed values are written in
+//! ([`expr`]).
 
+pub mod calendar;
 pub mod decision;
+pub mod expr;
