@@ -8,3 +8,6 @@
 pub mod calendar;
 pub mod decision;
 pub mod expr;
+pub mod classify;
+pub mod workflow;
+pub mod core;
