@@ -58,3 +58,123 @@ CREATE TABLE IF NOT EXISTS api_keys (
     created_at  BIGINT NOT NULL,
     revoked_at  BIGINT
 );
+
+-- ----- workflow engine --------------------------------------------------------------------
+-- Times are microseconds since the Unix epoch, UTC; JSON is stored as text.
+
+CREATE TABLE IF NOT EXISTS workflow_definitions (
+    workflow    TEXT    NOT NULL,
+    version     BIGINT  NOT NULL,
+    title       TEXT    NOT NULL,
+    source      TEXT    NOT NULL,  -- the YAML as uploaded
+    digest      TEXT    NOT NULL,  -- hex SHA-256 of the source
+    active      BIGINT  NOT NULL,  -- 1 = new instances may start on it
+    created_at  BIGINT  NOT NULL,
+    created_by  TEXT,
+    PRIMARY KEY (workflow, version)
+);
+
+CREATE TABLE IF NOT EXISTS workflow_instances (
+    id               TEXT    PRIMARY KEY,
+    workflow         TEXT    NOT NULL,
+    version          BIGINT  NOT NULL,
+    status           TEXT    NOT NULL,
+    is_open          BIGINT  NOT NULL,  -- 1 while running, blocked or compensating
+    correlation_key  TEXT,
+    outcome          TEXT,
+    state            TEXT    NOT NULL,  -- the executor's state, JSON
+    rev              BIGINT  NOT NULL,  -- bumped by every transition; writes check it
+    trigger_seq      BIGINT,
+    created_at       BIGINT  NOT NULL,
+    updated_at       BIGINT  NOT NULL
+);
+CREATE INDEX IF NOT EXISTS workflow_instances_status ON workflow_instances (status, created_at);
+CREATE INDEX IF NOT EXISTS workflow_instances_workflow ON workflow_instances (workflow, created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS workflow_instances_open_key
+    ON workflow_instances (workflow, correlation_key) WHERE is_open = 1 AND correlation_key IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS instance_history (
+    instance  TEXT    NOT NULL,
+    n         BIGINT  NOT NULL,
+    at        BIGINT  NOT NULL,
+    kind      TEXT    NOT NULL,
+    step      TEXT,
+    actor     TEXT,
+    data      TEXT    NOT NULL,
+    PRIMARY KEY (instance, n)
+);
+
+-- Commands waiting for an instance: correlated events now, timers at their due time.
+CREATE TABLE IF NOT EXISTS engine_inbox (
+    id           TEXT    PRIMARY KEY,
+    instance     TEXT    NOT NULL,
+    due_at       BIGINT  NOT NULL,
+    command      TEXT    NOT NULL,  -- JSON
+    lease_owner  TEXT,
+    lease_until  BIGINT
+);
+CREATE INDEX IF NOT EXISTS engine_inbox_due ON engine_inbox (due_at);
+CREATE INDEX IF NOT EXISTS engine_inbox_instance ON engine_inbox (instance);
+
+CREATE TABLE IF NOT EXISTS tasks (
+    id                TEXT    PRIMARY KEY,
+    instance          TEXT    NOT NULL,
+    workflow          TEXT    NOT NULL,
+    step              TEXT    NOT NULL,
+    role              TEXT    NOT NULL,
+    location          TEXT,
+    status            TEXT    NOT NULL,  -- open, claimed, decided, cancelled
+    priority          BIGINT  NOT NULL,
+    title             TEXT    NOT NULL,
+    due_at            BIGINT,
+    overdue           BIGINT  NOT NULL,
+    escalation_level  BIGINT  NOT NULL,
+    evidence          TEXT    NOT NULL,  -- JSON
+    outcomes          TEXT    NOT NULL,  -- JSON
+    claimed_by        TEXT,
+    decided_by        TEXT,
+    decided_at        BIGINT,
+    outcome           TEXT,
+    reminded_at       BIGINT,
+    created_at        BIGINT  NOT NULL,
+    updated_at        BIGINT  NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_inbox ON tasks (status, role, priority, due_at);
+CREATE INDEX IF NOT EXISTS tasks_instance ON tasks (instance);
+
+-- Actions on their way to a connector; `key` is the idempotency key sent downstream.
+CREATE TABLE IF NOT EXISTS outbox (
+    key              TEXT    PRIMARY KEY,
+    instance         TEXT    NOT NULL,
+    connector        TEXT    NOT NULL,
+    operation        TEXT    NOT NULL,
+    payload          TEXT    NOT NULL,  -- JSON
+    status           TEXT    NOT NULL,  -- pending, delivered, failed, dead, skipped
+    attempts         BIGINT  NOT NULL,  -- deliveries tried
+    max_attempts     BIGINT  NOT NULL,
+    backoff_ms       BIGINT  NOT NULL,
+    max_interval_ms  BIGINT  NOT NULL,
+    next_attempt_at  BIGINT  NOT NULL,
+    last_error       TEXT,
+    response         TEXT,              -- JSON
+    lease_owner      TEXT,
+    lease_until      BIGINT,
+    created_at       BIGINT  NOT NULL,
+    updated_at       BIGINT  NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS outbox_instance ON outbox (instance);
+
+-- How far the engine has read the log (one row per consumer), and who holds it.
+CREATE TABLE IF NOT EXISTS engine_cursors (
+    name         TEXT    PRIMARY KEY,
+    seq          BIGINT  NOT NULL,
+    lease_owner  TEXT,
+    lease_until  BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS locations (
+    id          TEXT    PRIMARY KEY,
+    data        TEXT    NOT NULL,  -- JSON, the model's Location
+    updated_at  BIGINT  NOT NULL
+);

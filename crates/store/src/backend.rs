@@ -13,6 +13,7 @@ macro_rules! common_operations {
                         $crate::query::Param::Int(v) => q.bind(v),
                         $crate::query::Param::OptInt(v) => q.bind(v),
                         $crate::query::Param::Text(v) => q.bind(v),
+                        $crate::query::Param::OptText(v) => q.bind(v),
                     };
                 }
                 q

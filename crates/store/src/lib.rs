@@ -7,6 +7,7 @@
 //! only after that transaction has committed, and a request is never split across transactions.
 
 mod backend;
+mod engine;
 mod fixed;
 mod keys;
 mod postgres;
@@ -25,6 +26,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+pub use engine::{
+    DefinitionRecord, EngineWrite, HistoryRecord, InboxRecord, InstanceQuery, InstanceRecord, InstanceWrite,
+    OutboxRecord, OutboxUpdate, TaskQuery, TaskRecord, TaskUpdate,
+};
 pub use fixed::SCALE as PROJECTION_SCALE;
 pub use keys::{ApiKey, NewApiKey, hash_key};
 pub use query::{EventQuery, SalesQuery, StockQuery};
@@ -283,6 +288,115 @@ impl Store {
     /// The active key whose secret this is.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<ApiKey>> {
         dispatch!(self.key_by_hash(&hash_key(secret)))
+    }
+
+    /// Commits an engine write (and the events its transitions emit) in one transaction,
+    /// grouped with other writes. Fails whole with [`StoreError::Conflict`] when an instance
+    /// changed since it was read or a cursor moved; returns the emitted events' outcomes.
+    pub async fn commit_engine(&self, write: EngineWrite, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
+        if write.is_empty() && events.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.writer.commit_engine(write, events).await
+    }
+
+    /// The highest `seq` this process has appended, updated after every commit that appended
+    /// something: the engine waits on it for new events to trigger workflows.
+    pub fn appended(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.writer.appended()
+    }
+
+    /// Saved workflow definitions (of one workflow, or all), by workflow then version.
+    pub async fn definitions(&self, workflow: Option<&str>) -> Result<Vec<DefinitionRecord>> {
+        dispatch!(self.definitions(workflow))
+    }
+
+    /// One instance.
+    pub async fn instance(&self, id: &str) -> Result<Option<InstanceRecord>> {
+        dispatch!(self.instance(id))
+    }
+
+    /// Instances, newest first.
+    pub async fn instances(&self, q: &InstanceQuery) -> Result<Vec<InstanceRecord>> {
+        dispatch!(self.instances(q))
+    }
+
+    /// The open instances of a workflow with one of these correlation keys.
+    pub async fn open_instances(&self, workflow: &str, keys: &[String]) -> Result<Vec<InstanceRecord>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self.open_instances(workflow, keys))
+    }
+
+    /// An instance's history, in order.
+    pub async fn history(&self, instance: &str) -> Result<Vec<HistoryRecord>> {
+        dispatch!(self.history(instance))
+    }
+
+    /// Tasks, highest priority then earliest due first.
+    pub async fn tasks(&self, q: &TaskQuery) -> Result<Vec<TaskRecord>> {
+        dispatch!(self.tasks(q))
+    }
+
+    /// One task.
+    pub async fn task(&self, id: &str) -> Result<Option<TaskRecord>> {
+        dispatch!(self.task(id))
+    }
+
+    /// Outbox rows (of one instance, in one status), oldest first.
+    pub async fn outbox(&self, instance: Option<&str>, status: Option<&str>, limit: i64) -> Result<Vec<OutboxRecord>> {
+        dispatch!(self.outbox_for(instance, status, limit))
+    }
+
+    /// One outbox row.
+    pub async fn outbox_entry(&self, key: &str) -> Result<Option<OutboxRecord>> {
+        dispatch!(self.outbox_entry(key))
+    }
+
+    /// The commands and timers waiting for an instance.
+    pub async fn inbox(&self, instance: &str) -> Result<Vec<InboxRecord>> {
+        dispatch!(self.inbox_for(instance))
+    }
+
+    /// Takes due inbox rows for `owner` until `lease_until` (on PostgreSQL with `FOR UPDATE
+    /// SKIP LOCKED`; on SQLite, where one process owns the file, a read).
+    pub async fn claim_inbox(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<InboxRecord>> {
+        let (now, until) = (now.timestamp_micros(), lease_until.timestamp_micros());
+        dispatch!(self.claim_inbox(owner, now, until, limit))
+    }
+
+    /// Takes due pending outbox rows as [`Store::claim_inbox`] does.
+    pub async fn claim_outbox(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxRecord>> {
+        let (now, until) = (now.timestamp_micros(), lease_until.timestamp_micros());
+        dispatch!(self.claim_outbox(owner, now, until, limit))
+    }
+
+    /// The earliest due time of a queued command, timer or outbox delivery.
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        Ok(dispatch!(self.next_due())?.map(keys::micros_to_time))
+    }
+
+    /// How far the named consumer has read the log.
+    pub async fn cursor(&self, name: &str) -> Result<i64> {
+        dispatch!(self.cursor(name))
+    }
+
+    /// Every saved location: (code, JSON).
+    pub async fn locations(&self) -> Result<Vec<(String, serde_json::Value)>> {
+        dispatch!(self.locations())
     }
 
     /// Whether the database answers.

@@ -11,6 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Postgres};
 
 use crate::backend::common_operations;
+use crate::engine::{engine_operations, pg_claim_inbox, pg_claim_outbox};
 use crate::keys::redact_url;
 use crate::query::Sql;
 use crate::write::GroupPlan;
@@ -69,10 +70,13 @@ impl PgStore {
     pub(crate) async fn commit_group(
         &self,
         events: &[backroom_model::NewEvent],
+        engine: &[&crate::engine::EngineWrite],
         recorded_at: i64,
     ) -> Result<GroupPlan> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(APPEND_LOCK).execute(&mut *tx).await?;
+        if !events.is_empty() {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(APPEND_LOCK).execute(&mut *tx).await?;
+        }
         let mut known = std::collections::HashMap::new();
         for s in crate::write::existing_sql(events) {
             for row in Self::query(s).fetch_all(&mut *tx).await? {
@@ -83,8 +87,20 @@ impl PgStore {
         let last = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM events").fetch_one(&mut *tx).await?;
         let last = crate::rows::RowExt::int(&last, "seq")?;
         let mut plan = crate::write::plan_group(events, known, last, recorded_at);
-        for s in std::mem::take(&mut plan.statements) {
-            Self::query(s).execute(&mut *tx).await?;
+        let engine_statements = engine.iter().flat_map(|w| crate::engine::statements(w, recorded_at));
+        for s in std::mem::take(&mut plan.statements).into_iter().chain(engine_statements) {
+            let must_change = s.must_change;
+            let message = if must_change { crate::engine::conflict_message(&s) } else { String::new() };
+            let changed = match Self::query(s).execute(&mut *tx).await {
+                Ok(done) => done.rows_affected(),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Err(StoreError::Conflict(format!("a row already exists: {}", e.message())));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if must_change && changed == 0 {
+                return Err(StoreError::Conflict(message));
+            }
         }
         tx.commit().await?;
         Ok(plan)
@@ -92,3 +108,4 @@ impl PgStore {
 }
 
 common_operations!(PgStore, Postgres);
+engine_operations!(PgStore, pg_claim_inbox, pg_claim_outbox);

@@ -62,6 +62,7 @@ pub(crate) enum Param {
     Int(i64),
     OptInt(Option<i64>),
     Text(String),
+    OptText(Option<String>),
 }
 
 /// SQL with `?` placeholders (rewritten to `$n` for PostgreSQL) and its parameters.
@@ -69,6 +70,9 @@ pub(crate) enum Param {
 pub(crate) struct Sql {
     pub text: String,
     pub params: Vec<Param>,
+    /// The statement must change at least one row, or the transaction is abandoned with a
+    /// conflict (optimistic concurrency).
+    pub must_change: bool,
 }
 
 impl Sql {

@@ -12,6 +12,7 @@ pub(crate) trait RowExt {
     fn int(&self, col: &str) -> sqlx::Result<i64>;
     fn opt_int(&self, col: &str) -> sqlx::Result<Option<i64>>;
     fn text(&self, col: &str) -> sqlx::Result<String>;
+    fn opt_text(&self, col: &str) -> sqlx::Result<Option<String>>;
 }
 
 impl<R> RowExt for R
@@ -29,6 +30,9 @@ where
     }
     fn text(&self, col: &str) -> sqlx::Result<String> {
         self.try_get(col)
+    }
+    fn opt_text(&self, col: &str) -> sqlx::Result<Option<String>> {
+        self.try_get::<Option<String>, _>(col)
     }
 }
 

@@ -9,6 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{ConnectOptions, Sqlite};
 
 use crate::backend::common_operations;
+use crate::engine::{engine_operations, sqlite_claim_inbox, sqlite_claim_outbox};
 use crate::query::{Param, Sql};
 use crate::write::{GroupPlan, existing_sql, plan_group};
 use crate::{Result, StoreConfig, StoreError};
@@ -88,7 +89,12 @@ impl SqliteWriter {
     }
 
     /// Commits one group in one `BEGIN IMMEDIATE` transaction.
-    pub(crate) fn commit_group(&mut self, events: &[backroom_model::NewEvent], recorded_at: i64) -> Result<GroupPlan> {
+    pub(crate) fn commit_group(
+        &mut self,
+        events: &[backroom_model::NewEvent],
+        engine: &[&crate::engine::EngineWrite],
+        recorded_at: i64,
+    ) -> Result<GroupPlan> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut known = HashMap::new();
         for s in existing_sql(events) {
@@ -100,8 +106,21 @@ impl SqliteWriter {
         }
         let last: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
         let mut plan = plan_group(events, known, last, recorded_at);
-        for s in std::mem::take(&mut plan.statements) {
-            tx.prepare_cached(&s.text)?.execute(rusqlite::params_from_iter(s.params.iter().map(param)))?;
+        let engine_statements = engine.iter().flat_map(|w| crate::engine::statements(w, recorded_at));
+        for s in std::mem::take(&mut plan.statements).into_iter().chain(engine_statements) {
+            let changed = match tx.prepare_cached(&s.text)?.execute(rusqlite::params_from_iter(s.params.iter().map(param))) {
+                Ok(n) => n,
+                Err(rusqlite::Error::SqliteFailure(e, message)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    return Err(StoreError::Conflict(format!(
+                        "a row already exists: {}",
+                        message.unwrap_or_else(|| e.to_string())
+                    )));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if s.must_change && changed == 0 {
+                return Err(StoreError::Conflict(crate::engine::conflict_message(&s)));
+            }
         }
         tx.commit()?;
         Ok(plan)
@@ -115,7 +134,10 @@ fn param(p: &Param) -> rusqlite::types::ToSqlOutput<'_> {
         Param::OptInt(Some(v)) => ToSqlOutput::Owned(Value::Integer(*v)),
         Param::OptInt(None) => ToSqlOutput::Owned(Value::Null),
         Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        Param::OptText(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        Param::OptText(None) => ToSqlOutput::Owned(Value::Null),
     }
 }
 
 common_operations!(SqliteStore, Sqlite);
+engine_operations!(SqliteStore, sqlite_claim_inbox, sqlite_claim_outbox);

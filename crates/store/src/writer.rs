@@ -7,6 +7,7 @@ use backroom_model::NewEvent;
 use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::engine::EngineWrite;
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteWriter;
 use crate::write::GroupPlan;
@@ -24,56 +25,85 @@ pub(crate) enum Committer {
 }
 
 impl Committer {
-    fn commit(&mut self, events: &[NewEvent]) -> Result<GroupPlan> {
+    fn commit(&mut self, events: &[NewEvent], engine: &[&EngineWrite]) -> Result<GroupPlan> {
         let recorded_at = Utc::now().timestamp_micros();
         match self {
-            Committer::Sqlite(w) => w.commit_group(events, recorded_at),
-            Committer::Postgres(pg, runtime) => runtime.block_on(pg.commit_group(events, recorded_at)),
+            Committer::Sqlite(w) => w.commit_group(events, engine, recorded_at),
+            Committer::Postgres(pg, runtime) => runtime.block_on(pg.commit_group(events, engine, recorded_at)),
         }
     }
 }
 
 struct Request {
     events: Vec<NewEvent>,
+    engine: Option<Box<EngineWrite>>,
     reply: oneshot::Sender<Result<Vec<Appended>>>,
+}
+
+impl Request {
+    /// Its weight against the group limit.
+    fn size(&self) -> usize {
+        self.events.len() + self.engine.as_ref().map_or(0, |e| 1 + e.instances.len() + e.history.len() / 4)
+    }
 }
 
 /// The handle callers append through.
 pub(crate) struct WriterHandle {
     sender: Mutex<Option<mpsc::Sender<Request>>>,
+    appended: tokio::sync::watch::Receiver<i64>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl WriterHandle {
     pub(crate) fn spawn(mut committer: Committer, max_group_events: usize) -> Result<Self> {
         let (tx, mut rx) = mpsc::channel::<Request>(QUEUE);
+        let (appended_tx, appended) = tokio::sync::watch::channel(0i64);
         let max = max_group_events.max(1);
         let thread = std::thread::Builder::new()
             .name("backroom-writer".to_owned())
             .spawn(move || {
                 while let Some(first) = rx.blocking_recv() {
+                    let mut size = first.size();
                     let mut group = vec![first];
-                    let mut size = group[0].events.len();
                     while size < max {
                         match rx.try_recv() {
                             Ok(r) => {
-                                size += r.events.len();
+                                size += r.size();
                                 group.push(r);
                             }
                             Err(_) => break,
                         }
                     }
-                    commit(&mut committer, group);
+                    if let Some(seq) = commit(&mut committer, group) {
+                        appended_tx.send_if_modified(|last| {
+                            let newer = seq > *last;
+                            *last = (*last).max(seq);
+                            newer
+                        });
+                    }
                 }
             })
             .map_err(|e| StoreError::Config(format!("cannot start the writer thread: {e}")))?;
-        Ok(Self { sender: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
+        Ok(Self { sender: Mutex::new(Some(tx)), appended, thread: Mutex::new(Some(thread)) })
+    }
+
+    /// The highest `seq` this process has committed, updated after each commit.
+    pub(crate) fn appended(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.appended.clone()
     }
 
     pub(crate) async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
+        self.submit(events, None).await
+    }
+
+    pub(crate) async fn commit_engine(&self, write: EngineWrite, events: Vec<NewEvent>) -> Result<Vec<Appended>> {
+        self.submit(events, Some(Box::new(write))).await
+    }
+
+    async fn submit(&self, events: Vec<NewEvent>, engine: Option<Box<EngineWrite>>) -> Result<Vec<Appended>> {
         let sender = self.sender.lock().map_err(|_| StoreError::Closed)?.clone().ok_or(StoreError::Closed)?;
         let (reply, answer) = oneshot::channel();
-        sender.send(Request { events, reply }).await.map_err(|_| StoreError::Closed)?;
+        sender.send(Request { events, engine, reply }).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -90,40 +120,60 @@ impl WriterHandle {
 }
 
 /// Commits a group; if it fails as a whole, commits each request alone so that one request's
-/// failure is reported to that request only.
-fn commit(committer: &mut Committer, group: Vec<Request>) {
+/// failure is reported to that request only. Returns the highest `seq` appended, if any.
+fn commit(committer: &mut Committer, group: Vec<Request>) -> Option<i64> {
     let lengths: Vec<usize> = group.iter().map(|r| r.events.len()).collect();
-    let (events, replies): (Vec<Vec<NewEvent>>, Vec<_>) = group.into_iter().map(|r| (r.events, r.reply)).unzip();
-    let all: Vec<NewEvent> = events.into_iter().flatten().collect();
+    let mut engines: Vec<Option<Box<EngineWrite>>> = Vec::with_capacity(group.len());
+    let mut replies = Vec::with_capacity(group.len());
+    let mut all: Vec<NewEvent> = Vec::new();
+    for r in group {
+        all.extend(r.events);
+        engines.push(r.engine);
+        replies.push(r.reply);
+    }
+    let writes: Vec<&EngineWrite> = engines.iter().flatten().map(|b| &**b).collect();
     let started = Instant::now();
-    match committer.commit(&all) {
+    let mut highest = None;
+    match committer.commit(&all, &writes) {
         Ok(plan) => {
             record_metrics(started, &plan, all.len());
+            highest = last_fresh(&plan.outcomes);
             let mut outcomes = plan.outcomes.into_iter();
             for (reply, n) in replies.into_iter().zip(lengths) {
                 let _ = reply.send(Ok(outcomes.by_ref().take(n).collect()));
             }
         }
         Err(e) if replies.len() == 1 => {
-            tracing::error!(error = %e, events = all.len(), "append failed");
+            if !matches!(e, StoreError::Conflict(_)) {
+                tracing::error!(error = %e, events = all.len(), "append failed");
+            }
             if let Some(reply) = replies.into_iter().next() {
                 let _ = reply.send(Err(e));
             }
         }
         Err(e) => {
-            tracing::warn!(error = %e, requests = replies.len(), "group commit failed; committing its requests one by one");
+            if !matches!(e, StoreError::Conflict(_)) {
+                tracing::warn!(error = %e, requests = replies.len(), "group commit failed; committing its requests one by one");
+            }
             let mut rest = all.into_iter();
-            for (reply, n) in replies.into_iter().zip(lengths) {
+            for ((reply, n), engine) in replies.into_iter().zip(lengths).zip(engines) {
                 let events: Vec<NewEvent> = rest.by_ref().take(n).collect();
                 let started = Instant::now();
-                let result = committer.commit(&events).map(|plan| {
+                let writes: Vec<&EngineWrite> = engine.as_deref().into_iter().collect();
+                let result = committer.commit(&events, &writes).map(|plan| {
                     record_metrics(started, &plan, events.len());
+                    highest = highest.max(last_fresh(&plan.outcomes));
                     plan.outcomes
                 });
                 let _ = reply.send(result);
             }
         }
     }
+    highest
+}
+
+fn last_fresh(outcomes: &[Appended]) -> Option<i64> {
+    outcomes.iter().filter(|a| !a.duplicate).map(|a| a.seq).max()
 }
 
 fn record_metrics(started: Instant, plan: &GroupPlan, events: usize) {
