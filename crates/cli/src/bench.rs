@@ -36,6 +36,9 @@ const PIPELINE: usize = 4;
 pub enum Command {
     /// Ingest: raw SQLite reference, batch ingest, single-event HTTP (and PostgreSQL).
     Ingest(IngestArgs),
+    /// Workflow engine: instances and transitions per second, event → completion and
+    /// event → task latency at half load.
+    Engine(crate::bench_engine::EngineArgs),
 }
 
 #[derive(clap::Args)]
@@ -67,7 +70,15 @@ pub struct IngestArgs {
 }
 
 pub async fn run(_cli: &Cli, cmd: &Command) -> anyhow::Result<ExitCode> {
-    let Command::Ingest(args) = cmd;
+    let args = match cmd {
+        Command::Ingest(args) => args,
+        Command::Engine(args) => {
+            if cfg!(debug_assertions) && !args.json {
+                eprintln!("warning: this is a debug build; build with --release for meaningful numbers");
+            }
+            return crate::bench_engine::run(args).await;
+        }
+    };
     if cfg!(debug_assertions) && !args.json {
         eprintln!("warning: this is a debug build; build with --release for meaningful numbers");
     }
@@ -371,7 +382,14 @@ async fn http_single(config: &StoreConfig, args: &IngestArgs) -> anyhow::Result<
     let store = Store::open(config).await?;
     let (_, secret) =
         store.create_key(&NewApiKey { name: "bench".into(), roles: vec!["admin".into()], scopes: vec![] }).await?;
-    let app = backroom_server::app(backroom_server::state(store.clone()), 1 << 20);
+    let engine = backroom_engine::runner::Engine::start(
+        store.clone(),
+        backroom_engine::runner::EngineConfig::default(),
+        backroom_engine::connector::Connectors::new(),
+        Arc::new(backroom_engine::clock::SystemClock),
+    )
+    .await?;
+    let app = backroom_server::app(backroom_server::state(store.clone(), engine.clone()), 1 << 20);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -397,6 +415,7 @@ async fn http_single(config: &StoreConfig, args: &IngestArgs) -> anyhow::Result<
     }
     let _ = stop_tx.send(());
     let _ = server.await;
+    engine.shutdown().await;
     store.close().await;
     latencies.sort_unstable();
     let pct = |p: f64| {

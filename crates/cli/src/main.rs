@@ -2,6 +2,7 @@
 //! benchmarks.
 
 mod bench;
+mod bench_engine;
 mod commands;
 
 use std::path::PathBuf;

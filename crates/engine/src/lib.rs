@@ -6,8 +6,11 @@
 //! ([`expr`]).
 
 pub mod calendar;
+pub mod classify;
+pub mod clock;
+pub mod connector;
+pub mod core;
 pub mod decision;
 pub mod expr;
-pub mod classify;
+pub mod runner;
 pub mod workflow;
-pub mod core;

@@ -25,6 +25,15 @@ pub enum ErrorCode {
     ValidationFailed,
     /// A query parameter is invalid.
     InvalidQuery,
+    /// The key may not do this.
+    Forbidden,
+    /// The request conflicts with the current state (a task claimed by someone else, an ended
+    /// instance, an entry no longer in the dead-letter list).
+    Conflict,
+    /// A workflow definition is not valid; `problems` lists every problem.
+    DefinitionInvalid,
+    /// A task decision was refused: the outcome or a field is not allowed.
+    TaskRefused,
     /// The store cannot take the request now; retry later.
     Unavailable,
     /// A fault inside Backroom.
@@ -74,9 +83,37 @@ const TABLE: &[(ErrorCode, &str, u16, &str, &str)] = &[
         "validation_failed",
         422,
         "invalid_request",
-        "Events broke their schema or business rules; `errors` lists each with the event index and JSON path. Nothing from the request was stored.",
+        "The body broke its schema or business rules (events, locations, a request's fields); `errors`, when present, lists each problem with the item's index and JSON path. Nothing from the request was stored.",
     ),
     (ErrorCode::InvalidQuery, "invalid_query", 400, "invalid_request", "A query parameter is missing or malformed."),
+    (
+        ErrorCode::Forbidden,
+        "forbidden",
+        403,
+        "permission_error",
+        "The API key is valid but its roles or location scopes do not allow this request. Ask an administrator for a key with the role it needs.",
+    ),
+    (
+        ErrorCode::Conflict,
+        "conflict",
+        409,
+        "invalid_request",
+        "The request does not fit the current state: the task is claimed by someone else or already decided, the instance has ended, the entry is no longer a dead letter. Read the resource again and decide anew.",
+    ),
+    (
+        ErrorCode::DefinitionInvalid,
+        "definition_invalid",
+        422,
+        "invalid_request",
+        "The workflow definition is not valid; `problems` lists every problem with its file, line, column, step and message. Nothing was saved.",
+    ),
+    (
+        ErrorCode::TaskRefused,
+        "task_refused",
+        422,
+        "invalid_request",
+        "The decision does not fit the task: the outcome is not one the task allows, or a field is missing or wrong. The message names the allowed outcomes or the field; nothing changed.",
+    ),
     (
         ErrorCode::Unavailable,
         "unavailable",
@@ -109,15 +146,42 @@ impl ErrorCode {
     }
 }
 
-/// One problem in one event of a rejected request.
+/// One problem in one item (an event, a location) of a rejected request.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct EventProblem {
-    /// The event's position in the request (0-based; for NDJSON, the line's event index).
+    /// The item's position in the request (0-based; for NDJSON, the line's event index).
     pub index: usize,
-    /// JSONPath of the field within the event.
+    /// JSONPath of the field within the item.
     pub path: String,
     /// What is wrong and what would be accepted.
     pub message: String,
+}
+
+/// One problem in a workflow definition.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DefinitionProblem {
+    /// The file: `upload` for the posted definition, or a decision-table file it refers to.
+    pub file: String,
+    /// 1-based line; 0 when unknown.
+    pub line: usize,
+    /// 1-based column, in characters; 0 when unknown.
+    pub column: usize,
+    /// The id of the step it is in, when it is in one.
+    pub step: Option<String>,
+    /// What is wrong, and what would be accepted.
+    pub message: String,
+}
+
+impl From<&backroom_engine::workflow::Problem> for DefinitionProblem {
+    fn from(p: &backroom_engine::workflow::Problem) -> Self {
+        DefinitionProblem {
+            file: p.file.clone(),
+            line: p.line,
+            column: p.column,
+            step: p.step.clone(),
+            message: p.message.clone(),
+        }
+    }
 }
 
 /// The body of every error response.
@@ -127,7 +191,8 @@ pub struct ErrorBody {
     pub code: String,
     /// What went wrong, for a person.
     pub message: String,
-    /// The error's class: `invalid_request`, `authentication_error` or `server_error`.
+    /// The error's class: `invalid_request`, `authentication_error`, `permission_error` or
+    /// `server_error`.
     #[serde(rename = "type")]
     pub kind: String,
     /// Where the code is explained.
@@ -135,6 +200,9 @@ pub struct ErrorBody {
     /// For `validation_failed`: every problem found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<EventProblem>>,
+    /// For `definition_invalid`: every problem in the definition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<DefinitionProblem>>,
 }
 
 /// An error answered by the API.
@@ -143,12 +211,33 @@ pub struct ApiError {
     code: ErrorCode,
     message: String,
     errors: Option<Vec<EventProblem>>,
+    problems: Option<Vec<DefinitionProblem>>,
 }
 
 impl ApiError {
     /// An error with a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), errors: None }
+        Self { code, message: message.into(), errors: None, problems: None }
+    }
+
+    /// A `definition_invalid` error listing every problem of a definition.
+    pub fn definition_invalid(problems: &backroom_engine::workflow::Problems) -> Self {
+        let list: Vec<DefinitionProblem> = problems.iter().map(DefinitionProblem::from).collect();
+        let first = list.first().map(|p| {
+            let at =
+                if p.line > 0 { format!(" (first at line {}, column {})", p.line, p.column) } else { String::new() };
+            format!("{at}: {}", p.message)
+        });
+        Self {
+            code: ErrorCode::DefinitionInvalid,
+            message: format!(
+                "the workflow definition has {} problem(s){}; nothing was saved",
+                list.len(),
+                first.unwrap_or_default()
+            ),
+            errors: None,
+            problems: Some(list),
+        }
     }
 
     /// A `validation_failed` error listing every problem.
@@ -162,6 +251,7 @@ impl ApiError {
                 events.len()
             ),
             errors: Some(errors),
+            problems: None,
         }
     }
 
@@ -190,6 +280,28 @@ impl From<backroom_store::StoreError> for ApiError {
     }
 }
 
+impl From<backroom_engine::runner::EngineError> for ApiError {
+    fn from(e: backroom_engine::runner::EngineError) -> Self {
+        use backroom_engine::core::Rejection;
+        use backroom_engine::runner::EngineError;
+        match e {
+            EngineError::NotFound(m) => ApiError::new(ErrorCode::NotFound, m),
+            EngineError::Rejected(r) => {
+                let code = match &r {
+                    Rejection::Outcome { .. } | Rejection::Field { .. } => ErrorCode::TaskRefused,
+                    _ => ErrorCode::Conflict,
+                };
+                ApiError::new(code, r.to_string())
+            }
+            EngineError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            EngineError::Invalid(problems) => ApiError::definition_invalid(&problems),
+            EngineError::BadRequest(m) => ApiError::new(ErrorCode::ValidationFailed, m),
+            EngineError::Store(backroom_store::StoreError::Conflict(m)) => ApiError::new(ErrorCode::Conflict, m),
+            EngineError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let row = self.code.row();
@@ -199,6 +311,7 @@ impl IntoResponse for ApiError {
             kind: row.3.to_owned(),
             link: format!("/docs/errors#{}", row.1),
             errors: self.errors,
+            problems: self.problems,
         };
         let mut response = (self.code.status(), Json(body)).into_response();
         if self.code == ErrorCode::Unauthorized {

@@ -1,12 +1,15 @@
-//! The HTTP API of Backroom (axum): ingest, the log, projections, schemas, health and metrics.
+//! The HTTP API of Backroom (axum): ingest, the log, projections, schemas, the workflow engine
+//! (definitions, instances, tasks, dead letters, locations, connectors), health and metrics.
 //!
-//! Every `/v1` route requires an API key. Errors share one body shape, `{code, message, type,
-//! link}`, from the table in [`error`]. The OpenAPI 3.1 document is generated from the same
-//! route declarations that build the router, so a route cannot exist without its documentation.
+//! Every `/v1` route requires an API key; what a key may do is decided in [`permissions`].
+//! Errors share one body shape, `{code, message, type, link}`, from the table in [`error`]. The
+//! OpenAPI 3.1 document is generated from the same route declarations that build the router, so
+//! a route cannot exist without its documentation.
 
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod permissions;
 pub mod routes;
 mod telemetry;
 
@@ -18,6 +21,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use backroom_engine::runner::Engine;
 use backroom_store::{NewApiKey, Store};
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -32,6 +36,8 @@ use error::{ApiError, ErrorCode};
 pub struct AppState {
     /// The store.
     pub store: Store,
+    /// The workflow engine running in this process.
+    pub engine: Engine,
     /// Recently authenticated keys.
     pub keys: Arc<auth::KeyCache>,
     /// The Prometheus recorder's handle.
@@ -67,6 +73,25 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::projections::daily_sales))
         .routes(routes!(routes::meta::event_types))
         .routes(routes!(routes::meta::event_schema_of))
+        .routes(routes!(routes::workflows::list, routes::workflows::upload))
+        .routes(routes!(routes::workflows::validate))
+        .routes(routes!(routes::workflows::get))
+        .routes(routes!(routes::workflows::version))
+        .routes(routes!(routes::workflows::activate))
+        .routes(routes!(routes::workflows::deactivate))
+        .routes(routes!(routes::instances::list))
+        .routes(routes!(routes::instances::get))
+        .routes(routes!(routes::instances::cancel))
+        .routes(routes!(routes::tasks::list))
+        .routes(routes!(routes::tasks::get))
+        .routes(routes!(routes::tasks::claim))
+        .routes(routes!(routes::tasks::decide))
+        .routes(routes!(routes::dead_letters::list))
+        .routes(routes!(routes::dead_letters::retry))
+        .routes(routes!(routes::dead_letters::skip))
+        .routes(routes!(routes::dead_letters::compensate))
+        .routes(routes!(routes::locations::list, routes::locations::save))
+        .routes(routes!(routes::connectors::list))
 }
 
 /// Operational routes open without a key: health, readiness, metrics, documentation.
@@ -84,7 +109,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = v1_routes().merge(public_routes()).split_for_parts();
     doc.info.title = "Backroom API".to_owned();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    doc.info.description = Some("Retail operations orchestration: ingest, event log, projections.".to_owned());
+    doc.info.description = Some(
+        "Retail operations orchestration: ingest, event log, projections, workflows, tasks and their instances."
+            .to_owned(),
+    );
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme("api_key", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     doc
@@ -132,11 +160,12 @@ async fn body_limit_errors(request: Request, next: Next) -> Response {
     response
 }
 
-/// Builds the shared state for a store.
-pub fn state(store: Store) -> AppState {
+/// Builds the shared state for a store and the engine running on it.
+pub fn state(store: Store, engine: Engine) -> AppState {
     let openapi = serde_json::to_vec(&openapi()).unwrap_or_else(|_| b"{}".to_vec());
     AppState {
         store,
+        engine,
         keys: Arc::new(auth::KeyCache::default()),
         metrics: telemetry::prometheus(),
         openapi: bytes::Bytes::from(openapi),
@@ -156,10 +185,11 @@ pub async fn bootstrap(store: &Store, config: &Config) -> Result<(), ServerError
 }
 
 /// Serves the API until `shutdown` completes, then lets in-flight requests finish (their commits
-/// included) and closes the store.
+/// included), stops the engine and closes the store.
 pub async fn serve(
     config: &Config,
     store: Store,
+    engine: Engine,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     bootstrap(&store, config).await?;
@@ -168,9 +198,13 @@ pub async fn serve(
         .map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     tracing::info!(%addr, backend = store.backend_name(), "Backroom is serving");
-    let app = app(state(store.clone()), config.max_body_bytes);
+    let app = app(state(store.clone(), engine.clone()), config.max_body_bytes);
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-    tracing::info!("no more requests in flight; closing the store");
+    tracing::info!("no more requests in flight; stopping the engine");
+    if tokio::time::timeout(Duration::from_secs(30), engine.shutdown()).await.is_err() {
+        tracing::warn!("the engine did not stop within 30 s; closing the store anyway");
+    }
+    tracing::info!("closing the store");
     tokio::time::timeout(Duration::from_secs(30), store.close()).await.ok();
     served.map_err(|source| ServerError::Listen { addr, source })
 }

@@ -415,6 +415,25 @@ async fn openapi_lists_every_route_and_its_security() {
         "/v1/sales/daily",
         "/v1/schemas/events",
         "/v1/schemas/events/{type}",
+        "/v1/workflows",
+        "/v1/workflows/validate",
+        "/v1/workflows/{id}",
+        "/v1/workflows/{id}/versions/{version}",
+        "/v1/workflows/{id}/versions/{version}/activate",
+        "/v1/workflows/{id}/versions/{version}/deactivate",
+        "/v1/instances",
+        "/v1/instances/{id}",
+        "/v1/instances/{id}/cancel",
+        "/v1/tasks",
+        "/v1/tasks/{id}",
+        "/v1/tasks/{id}/claim",
+        "/v1/tasks/{id}/decision",
+        "/v1/dead-letters",
+        "/v1/dead-letters/{key}/retry",
+        "/v1/dead-letters/{key}/skip",
+        "/v1/dead-letters/{key}/compensate",
+        "/v1/locations",
+        "/v1/connectors",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -426,13 +445,20 @@ async fn openapi_lists_every_route_and_its_security() {
     assert!(paths["/v1/events"].get("post").is_some() && paths["/v1/events"].get("get").is_some());
 
     let methods = ["get", "post", "put", "patch", "delete", "head", "options", "trace"];
+    let mut operation_ids = BTreeSet::new();
     let mut v1 = Vec::new();
     for (path, item) in paths {
         for (method, operation) in item.as_object().expect("path item") {
             if !methods.contains(&method.as_str()) {
                 continue;
             }
-            let uri = path.replace("{type}", "pos.sale");
+            let uri = path
+                .replace("{type}", "pos.sale")
+                .replace("{id}", "nothing")
+                .replace("{version}", "1")
+                .replace("{key}", "nothing%2Fstep");
+            let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has an operationId"));
+            assert!(operation_ids.insert(id.to_owned()), "{method} {path}: the operationId {id} is taken");
             let method: Method = method.to_uppercase().parse().expect("method");
             if path.starts_with("/v1/") {
                 assert_eq!(
@@ -450,7 +476,7 @@ async fn openapi_lists_every_route_and_its_security() {
             }
         }
     }
-    assert_eq!(v1.len(), 6, "{v1:?}");
+    assert_eq!(v1.len(), 27, "{v1:?}");
     for (method, uri) in &v1 {
         let anonymous = Request::builder()
             .method(method.clone())
@@ -461,14 +487,29 @@ async fn openapi_lists_every_route_and_its_security() {
         let reply = t.send(anonymous).await;
         assert_error(&reply, 401, "unauthorized", "authentication_error", &[]);
         assert_eq!(reply.header(header::WWW_AUTHENTICATE), "Bearer", "{method} {uri}");
-        // With the key, the documented operation exists.
+        // With the key, the documented operation exists: it answers (an event is no workflow,
+        // task or location, and `nothing` names no resource), but never "no such route".
         let keyed = t
             .authorized(method.clone(), uri)
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(receipt("R-1", STORE, "1").to_string()))
             .unwrap();
         let reply = t.send(keyed).await;
-        assert_eq!(reply.status.as_u16(), 200, "{method} {uri}: {}", reply.text());
+        let status = reply.status.as_u16();
+        if ["/v1/events", "/v1/stock", "/v1/sales/daily", "/v1/schemas/events"].contains(&uri.as_str())
+            || uri.starts_with("/v1/schemas/")
+        {
+            assert_eq!(status, 200, "{method} {uri}: {}", reply.text());
+        }
+        assert!(status < 500 && ![401, 403, 405].contains(&status), "{method} {uri}: {status} {}", reply.text());
+        let answer = reply.json();
+        if status == 404 {
+            let message = answer["message"].as_str().unwrap_or_default();
+            assert!(!message.contains("no route"), "{method} {uri} is documented but not routed: {answer}");
+        }
+        if !reply.status.is_success() {
+            assert_eq!(answer["link"], format!("/docs/errors#{}", answer["code"].as_str().unwrap_or_default()));
+        }
     }
     assert_eq!(t.all_events().await.len(), 1, "only the authorised POST stored its event");
     t.close().await;

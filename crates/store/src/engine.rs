@@ -230,6 +230,8 @@ pub struct OutboxUpdate {
     pub last_error: Option<String>,
     /// The answer.
     pub response: Option<Value>,
+    /// Change the row only while it is still pending (taking back an action not yet sent).
+    pub only_pending: bool,
 }
 
 /// An instance to insert (`expected_rev` 0) or update (from `expected_rev`).
@@ -550,11 +552,17 @@ pub(crate) fn statements(w: &EngineWrite, now: i64) -> Vec<Sql> {
         s.push(", lease_owner = NULL, lease_until = NULL");
         s.bind(", updated_at = ?", Param::Int(now));
         s.bind(" WHERE key = ?", Param::Text(u.key.clone()));
+        if u.only_pending {
+            s.push(" AND status = 'pending'");
+        }
         out.push(s);
     }
     for (name, from, to) in &w.cursors {
         let mut s = Sql::default();
-        s.bind("INSERT INTO engine_cursors (name, seq) VALUES (?, 0) ON CONFLICT (name) DO NOTHING", Param::Text(name.clone()));
+        s.bind(
+            "INSERT INTO engine_cursors (name, seq) VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
+            Param::Text(name.clone()),
+        );
         out.push(s);
         let mut s = Sql::default();
         s.bind("UPDATE engine_cursors SET seq = ?", Param::Int(*to));
@@ -567,7 +575,10 @@ pub(crate) fn statements(w: &EngineWrite, now: i64) -> Vec<Sql> {
         let mut s = Sql::default();
         s.bind("INSERT INTO locations (id, data, updated_at) VALUES (?", Param::Text(code.clone()));
         s.bind(", ?", Param::Text(json_text(data)));
-        s.bind(", ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at", Param::Int(now));
+        s.bind(
+            ", ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+            Param::Int(now),
+        );
         out.push(s);
     }
     out
@@ -740,7 +751,10 @@ pub(crate) fn tasks_sql(q: &TaskQuery) -> Sql {
 macro_rules! engine_operations {
     ($store:ty, $claim_inbox:expr, $claim_outbox:expr) => {
         impl $store {
-            pub(crate) async fn definitions(&self, workflow: Option<&str>) -> $crate::Result<Vec<$crate::engine::DefinitionRecord>> {
+            pub(crate) async fn definitions(
+                &self,
+                workflow: Option<&str>,
+            ) -> $crate::Result<Vec<$crate::engine::DefinitionRecord>> {
                 let mut s = $crate::query::Sql::default();
                 s.push("SELECT * FROM workflow_definitions");
                 if let Some(w) = workflow {
@@ -758,16 +772,26 @@ macro_rules! engine_operations {
                 Ok(row.as_ref().map($crate::engine::instance_row).transpose()?)
             }
 
-            pub(crate) async fn instances(&self, q: &$crate::engine::InstanceQuery) -> $crate::Result<Vec<$crate::engine::InstanceRecord>> {
+            pub(crate) async fn instances(
+                &self,
+                q: &$crate::engine::InstanceQuery,
+            ) -> $crate::Result<Vec<$crate::engine::InstanceRecord>> {
                 let rows = Self::query($crate::engine::instances_sql(q)).fetch_all(&self.pool).await?;
                 Ok(rows.iter().map($crate::engine::instance_row).collect::<sqlx::Result<_>>()?)
             }
 
-            pub(crate) async fn open_instances(&self, workflow: &str, keys: &[String]) -> $crate::Result<Vec<$crate::engine::InstanceRecord>> {
+            pub(crate) async fn open_instances(
+                &self,
+                workflow: &str,
+                keys: &[String],
+            ) -> $crate::Result<Vec<$crate::engine::InstanceRecord>> {
                 let mut out = Vec::new();
                 for chunk in keys.chunks(500) {
                     let mut s = $crate::query::Sql::default();
-                    s.bind("SELECT * FROM workflow_instances WHERE is_open = 1 AND workflow = ?", $crate::query::Param::Text(workflow.to_owned()));
+                    s.bind(
+                        "SELECT * FROM workflow_instances WHERE is_open = 1 AND workflow = ?",
+                        $crate::query::Param::Text(workflow.to_owned()),
+                    );
                     s.push(" AND correlation_key IN (");
                     for (i, k) in chunk.iter().enumerate() {
                         s.bind(if i == 0 { "?" } else { ", ?" }, $crate::query::Param::Text(k.clone()));
@@ -783,12 +807,18 @@ macro_rules! engine_operations {
 
             pub(crate) async fn history(&self, instance: &str) -> $crate::Result<Vec<$crate::engine::HistoryRecord>> {
                 let mut s = $crate::query::Sql::default();
-                s.bind("SELECT * FROM instance_history WHERE instance = ? ORDER BY n", $crate::query::Param::Text(instance.to_owned()));
+                s.bind(
+                    "SELECT * FROM instance_history WHERE instance = ? ORDER BY n",
+                    $crate::query::Param::Text(instance.to_owned()),
+                );
                 let rows = Self::query(s).fetch_all(&self.pool).await?;
                 Ok(rows.iter().map($crate::engine::history_row).collect::<sqlx::Result<_>>()?)
             }
 
-            pub(crate) async fn tasks(&self, q: &$crate::engine::TaskQuery) -> $crate::Result<Vec<$crate::engine::TaskRecord>> {
+            pub(crate) async fn tasks(
+                &self,
+                q: &$crate::engine::TaskQuery,
+            ) -> $crate::Result<Vec<$crate::engine::TaskRecord>> {
                 let rows = Self::query($crate::engine::tasks_sql(q)).fetch_all(&self.pool).await?;
                 Ok(rows.iter().map($crate::engine::task_row).collect::<sqlx::Result<_>>()?)
             }
@@ -800,7 +830,12 @@ macro_rules! engine_operations {
                 Ok(row.as_ref().map($crate::engine::task_row).transpose()?)
             }
 
-            pub(crate) async fn outbox_for(&self, instance: Option<&str>, status: Option<&str>, limit: i64) -> $crate::Result<Vec<$crate::engine::OutboxRecord>> {
+            pub(crate) async fn outbox_for(
+                &self,
+                instance: Option<&str>,
+                status: Option<&str>,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::engine::OutboxRecord>> {
                 let mut s = $crate::query::Sql::default();
                 s.push("SELECT * FROM outbox WHERE 1 = 1");
                 if let Some(i) = instance {
@@ -823,18 +858,33 @@ macro_rules! engine_operations {
 
             pub(crate) async fn inbox_for(&self, instance: &str) -> $crate::Result<Vec<$crate::engine::InboxRecord>> {
                 let mut s = $crate::query::Sql::default();
-                s.bind("SELECT * FROM engine_inbox WHERE instance = ? ORDER BY due_at, id", $crate::query::Param::Text(instance.to_owned()));
+                s.bind(
+                    "SELECT * FROM engine_inbox WHERE instance = ? ORDER BY due_at, id",
+                    $crate::query::Param::Text(instance.to_owned()),
+                );
                 let rows = Self::query(s).fetch_all(&self.pool).await?;
                 Ok(rows.iter().map($crate::engine::inbox_row).collect::<sqlx::Result<_>>()?)
             }
 
-            pub(crate) async fn claim_inbox(&self, owner: &str, now: i64, until: i64, limit: i64) -> $crate::Result<Vec<$crate::engine::InboxRecord>> {
+            pub(crate) async fn claim_inbox(
+                &self,
+                owner: &str,
+                now: i64,
+                until: i64,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::engine::InboxRecord>> {
                 let s: $crate::query::Sql = $claim_inbox(owner, now, until, limit);
                 let rows = Self::query(s).fetch_all(&self.pool).await?;
                 Ok(rows.iter().map($crate::engine::inbox_row).collect::<sqlx::Result<_>>()?)
             }
 
-            pub(crate) async fn claim_outbox(&self, owner: &str, now: i64, until: i64, limit: i64) -> $crate::Result<Vec<$crate::engine::OutboxRecord>> {
+            pub(crate) async fn claim_outbox(
+                &self,
+                owner: &str,
+                now: i64,
+                until: i64,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::engine::OutboxRecord>> {
                 let s: $crate::query::Sql = $claim_outbox(owner, now, until, limit);
                 let rows = Self::query(s).fetch_all(&self.pool).await?;
                 Ok(rows.iter().map($crate::engine::outbox_row).collect::<sqlx::Result<_>>()?)

@@ -108,16 +108,19 @@ impl SqliteWriter {
         let mut plan = plan_group(events, known, last, recorded_at);
         let engine_statements = engine.iter().flat_map(|w| crate::engine::statements(w, recorded_at));
         for s in std::mem::take(&mut plan.statements).into_iter().chain(engine_statements) {
-            let changed = match tx.prepare_cached(&s.text)?.execute(rusqlite::params_from_iter(s.params.iter().map(param))) {
-                Ok(n) => n,
-                Err(rusqlite::Error::SqliteFailure(e, message)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    return Err(StoreError::Conflict(format!(
-                        "a row already exists: {}",
-                        message.unwrap_or_else(|| e.to_string())
-                    )));
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let changed =
+                match tx.prepare_cached(&s.text)?.execute(rusqlite::params_from_iter(s.params.iter().map(param))) {
+                    Ok(n) => n,
+                    Err(rusqlite::Error::SqliteFailure(e, message))
+                        if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        return Err(StoreError::Conflict(format!(
+                            "a row already exists: {}",
+                            message.unwrap_or_else(|| e.to_string())
+                        )));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
             if s.must_change && changed == 0 {
                 return Err(StoreError::Conflict(crate::engine::conflict_message(&s)));
             }

@@ -41,7 +41,14 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         None
     };
     let store = Store::open(&config.store()).await?;
-    backroom_server::serve(&config, store, shutdown_signal()).await?;
+    let engine = backroom_engine::runner::Engine::start(
+        store.clone(),
+        backroom_engine::runner::EngineConfig::default(),
+        backroom_engine::connector::Connectors::new(),
+        std::sync::Arc::new(backroom_engine::clock::SystemClock),
+    )
+    .await?;
+    backroom_server::serve(&config, store, engine, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 

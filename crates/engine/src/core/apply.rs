@@ -60,7 +60,11 @@ fn check(workflow: &Workflow, inst: &Instance, command: &Command) -> Result<(), 
 }
 
 /// Checks a decision's outcome and fields against the task step; returns the fields to record.
-fn check_decision(spec: &TaskSpec, outcome: &str, fields: &Map<String, Value>) -> Result<Map<String, Value>, Rejection> {
+fn check_decision(
+    spec: &TaskSpec,
+    outcome: &str,
+    fields: &Map<String, Value>,
+) -> Result<Map<String, Value>, Rejection> {
     let allowed = || spec.outcomes.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ");
     let Some(chosen) = spec.outcomes.iter().find(|o| o.name == outcome) else {
         return Err(Rejection::Outcome { outcome: outcome.to_owned(), allowed: allowed() });
@@ -144,6 +148,7 @@ impl Run<'_, '_> {
                 self.decide_task(&task, &outcome, &fields, comment, &actor)
             }
             Command::ActionResult { key, result } => self.action_result(&key, result),
+            Command::ActionRetried { key, actor } => self.action_retried(&key, &actor),
             Command::TimerFired { timer } => self.timer(timer),
             Command::ReadResult { token, result } => self.read_result(token, result),
             Command::Cancel { actor, reason } => self.cancel(&actor, reason),
@@ -199,13 +204,8 @@ impl Run<'_, '_> {
 
     /// The token whose `wait` takes this event.
     fn waiting_for(&mut self, event: &Value) -> Option<u32> {
-        let candidates: Vec<u32> = self
-            .inst
-            .tokens
-            .iter()
-            .filter(|t| matches!(t.state, TokenState::Event { .. }))
-            .map(|t| t.id)
-            .collect();
+        let candidates: Vec<u32> =
+            self.inst.tokens.iter().filter(|t| matches!(t.state, TokenState::Event { .. })).map(|t| t.id).collect();
         candidates.into_iter().find(|&token| self.wait_matches(token, event))
     }
 
@@ -279,7 +279,7 @@ impl Run<'_, '_> {
             TokenState::Compensation { key: k } if k == key => Some((t.id, true)),
             _ => None,
         }) else {
-            return;
+            return self.late_result(key, result);
         };
         let Some(step) = self.step_of(token) else { return };
         let step_id = step.id.clone();
@@ -318,6 +318,41 @@ impl Run<'_, '_> {
                 self.fail_instance(Some(&step_id), format!("action {key} failed and {actor} chose to compensate"));
             }
         }
+    }
+
+    /// A result for an action whose token is gone: the instance was cancelled or failed while
+    /// the delivery was in flight. An action that took effect anyway is undone.
+    fn late_result(&mut self, key: &str, result: ActionOutcome) {
+        let ActionOutcome::Done { response } = result else { return };
+        let Some(rest) = key.strip_prefix(&format!("{}/", self.inst.id)) else { return };
+        let step = rest.split('#').next().unwrap_or(rest).to_owned();
+        if rest.ends_with("/compensate") || self.compensation_of(&step).is_none() {
+            return;
+        }
+        if self.inst.done_actions.iter().any(|a| a.key == key) {
+            return;
+        }
+        self.history("late_action_completed", Some(&step), None, json!({"key": key, "response": response}));
+        self.inst.context["steps"][&step] = response;
+        self.inst.done_actions.push(DoneAction { step, key: key.to_owned() });
+        let compensating = self.inst.tokens.iter().any(|t| matches!(t.state, TokenState::Compensation { .. }));
+        if !self.inst.status.is_open() || (self.inst.status == InstanceStatus::Compensating && !compensating) {
+            if self.inst.context.get("ending").is_none() {
+                let ending = if self.inst.status == InstanceStatus::Cancelled { "cancelled" } else { "failed" };
+                self.inst.context["ending"] = json!(ending);
+            }
+            self.inst.status = InstanceStatus::Compensating;
+            self.compensate_next();
+        }
+    }
+
+    fn action_retried(&mut self, key: &str, actor: &str) {
+        let waiting = self.inst.tokens.iter().find(
+            |t| matches!(&t.state, TokenState::Action { key: k } | TokenState::Compensation { key: k } if k == key),
+        );
+        let Some(step) = waiting.map(|t| t.step.clone()) else { return };
+        self.unblock();
+        self.history("dead_letter_retried", Some(&step), Some(actor), json!({"key": key}));
     }
 
     fn unblock(&mut self) {
@@ -427,7 +462,8 @@ impl Run<'_, '_> {
         let StepKind::Task(spec) = &step.kind else { return };
         let Some(escalation) = spec.escalation.get(rung) else { return };
         let (step_id, role) = (step.id.clone(), escalation.role.clone());
-        let Some(TokenState::Task { level, location, claimed_by, .. }) = self.inst.token_mut(token).map(|t| &mut t.state)
+        let Some(TokenState::Task { level, location, claimed_by, .. }) =
+            self.inst.token_mut(token).map(|t| &mut t.state)
         else {
             return;
         };
@@ -569,7 +605,8 @@ impl Run<'_, '_> {
                     Err(e) => return self.fail_step(token, e, false),
                 };
                 let key = self.action_key(&step.id);
-                let message = OutboxMessage::new(key.clone(), &action.connector, &action.operation, payload, &step.retry);
+                let message =
+                    OutboxMessage::new(key.clone(), &action.connector, &action.operation, payload, &step.retry);
                 self.history(
                     "action_sent",
                     Some(&step.id),
@@ -613,7 +650,12 @@ impl Run<'_, '_> {
                 for (condition, target) in &branch.cases {
                     match condition.compiled.evaluate_bool(&self.inst.context) {
                         Ok(true) => {
-                            self.history("branch_taken", Some(&step.id), None, json!({"to": target, "when": condition.source()}));
+                            self.history(
+                                "branch_taken",
+                                Some(&step.id),
+                                None,
+                                json!({"to": target, "when": condition.source()}),
+                            );
                             self.out.steps_completed += 1;
                             return self.go(token, Some(target.clone()));
                         }
@@ -651,7 +693,8 @@ impl Run<'_, '_> {
                     "occurred_at": self.now(), "data": data,
                 });
                 if let Err(problems) = backroom_model::validate_event(&event) {
-                    let text = problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect::<Vec<_>>().join("; ");
+                    let text =
+                        problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect::<Vec<_>>().join("; ");
                     return self.fail_step(token, format!("the {} event is not valid: {text}", emit.event), false);
                 }
                 self.out.effects.push(Effect::Emit { id: id.clone(), event_type: emit.event.clone(), data });
@@ -840,7 +883,12 @@ impl Run<'_, '_> {
         for other in others {
             self.remove_subtree(other);
         }
-        self.history("parallel_joined", Some(&step_id), None, json!({"join": if join == Join::All { "all" } else { "any" }}));
+        self.history(
+            "parallel_joined",
+            Some(&step_id),
+            None,
+            json!({"join": if join == Join::All { "all" } else { "any" }}),
+        );
         self.complete_step(parent, json!({"joined": true}));
     }
 
@@ -854,8 +902,12 @@ impl Run<'_, '_> {
         for child in children {
             self.remove_subtree(child);
         }
-        if let Some(TokenState::Task { task, .. }) = self.inst.token(token).map(|t| t.state.clone()) {
-            self.out.effects.push(Effect::UpdateTask { task, change: TaskChange::Cancelled });
+        match self.inst.token(token).map(|t| t.state.clone()) {
+            Some(TokenState::Task { task, .. }) => {
+                self.out.effects.push(Effect::UpdateTask { task, change: TaskChange::Cancelled });
+            }
+            Some(TokenState::Action { key }) => self.out.effects.push(Effect::Withdraw { key }),
+            _ => {}
         }
         self.remove_token(token);
     }
@@ -936,7 +988,8 @@ impl Run<'_, '_> {
                     continue;
                 }
             };
-            let message = OutboxMessage::new(key.clone(), &action.connector, &compensation.operation, payload, &step.retry);
+            let message =
+                OutboxMessage::new(key.clone(), &action.connector, &compensation.operation, payload, &step.retry);
             self.history(
                 "compensation_sent",
                 Some(&step.id),

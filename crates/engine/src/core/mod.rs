@@ -97,6 +97,13 @@ pub enum Command {
         /// What came of it.
         result: ActionOutcome,
     },
+    /// A person sent a dead-lettered action back to the outbox.
+    ActionRetried {
+        /// The outbox key.
+        key: String,
+        /// Who.
+        actor: String,
+    },
     /// A timer fell due.
     TimerFired {
         /// The timer.
@@ -291,6 +298,12 @@ pub enum Effect {
         key: String,
         /// Why.
         error: String,
+    },
+    /// Take back an action not delivered yet (its instance was cancelled or failed). One
+    /// already on its way may still take effect; its late result is then compensated.
+    Withdraw {
+        /// The outbox key.
+        key: String,
     },
     /// Arm a timer.
     Arm(Timer),

@@ -153,6 +153,9 @@ pub struct Instance {
     pub visits: BTreeMap<String, u32>,
     /// Actions that took effect, in order.
     pub done_actions: Vec<DoneAction>,
+    /// History lines written so far (the runner numbers them).
+    #[serde(default)]
+    pub history_len: i64,
     /// When it started.
     pub started_at: DateTime<Utc>,
     /// When it last changed.
@@ -182,6 +185,7 @@ impl Instance {
             timers: 0,
             visits: BTreeMap::new(),
             done_actions: Vec::new(),
+            history_len: 0,
             started_at: now,
             updated_at: now,
         }

@@ -95,7 +95,7 @@ mod error;
 mod table;
 mod unary;
 mod value;
-mod yaml;
+pub(crate) mod yaml;
 
 pub use check::{Problem, ProblemKind};
 pub use dmn::tables_from_dmn;

@@ -124,7 +124,7 @@ impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Pairs<K
     }
 }
 
-fn position(location: &Location) -> Option<Position> {
+pub(crate) fn position(location: &Location) -> Option<Position> {
     let line = usize::try_from(location.line()).ok()?;
     let column = usize::try_from(location.column()).ok()?;
     (line > 0).then_some(Position { line, column })
@@ -132,7 +132,7 @@ fn position(location: &Location) -> Option<Position> {
 
 /// Where the error at `offset` characters into a scalar's value is in the source: exact for
 /// single-line plain and quoted scalars without escapes, else the scalar's start.
-fn position_in_scalar(source: &str, location: &Location, value: &str, offset: usize) -> Option<Position> {
+pub(crate) fn position_in_scalar(source: &str, location: &Location, value: &str, offset: usize) -> Option<Position> {
     let start = position(location)?;
     let span = location.span();
     let raw = match (span.byte_offset(), span.byte_len()) {

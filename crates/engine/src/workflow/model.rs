@@ -100,7 +100,7 @@ pub struct Step {
     /// What it does.
     pub kind: StepKind,
     /// The step that follows when it succeeds. `None` on a step inside a `parallel` branch ends
-    /// the branch; `end`, `branch`, `task` (routing per outcome) and `wait` steps may have none.
+    /// the branch; `end`, `branch` and `task` (routing per outcome) steps have none.
     pub next: Option<String>,
     /// Where to go when the step fails (after its retries); without it, the instance fails and
     /// its compensations run.
@@ -342,8 +342,13 @@ pub enum WaitSpec {
     Event {
         /// The event type.
         event: String,
-        /// A condition over `event` (and the context) it must meet.
+        /// A condition over `received` (the arriving event) and the context it must meet.
         matches: Option<Expr>,
+        /// How an arriving event of this type names its instance: an expression over `event`
+        /// (the arriving event) giving the correlation key. An event whose key is the key of an
+        /// open instance of this workflow is delivered to it. Without it, only events of the
+        /// trigger's type reach the instance (by the trigger's key).
+        key: Option<Expr>,
         /// How long to wait (wall-clock time).
         timeout: Option<Duration>,
         /// Where to go on timeout; without it, a timeout fails the step.

@@ -1,13 +1,21 @@
 //! The HTTP routes.
 
+pub mod connectors;
+pub mod dead_letters;
 pub mod events;
+pub mod instances;
+pub mod locations;
 pub mod meta;
 pub mod projections;
+pub mod tasks;
+pub mod workflows;
 
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -33,6 +41,106 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
             .await
             .map(|Query(v)| ApiQuery(v))
             .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.body_text()))
+    }
+}
+
+/// Path-parameter extractor: parameters are percent-decoded (so `%2F` in one segment is a `/`
+/// inside the parameter); a path that holds control characters, or a parameter that does not
+/// parse, names nothing and is answered `not_found` in the API's error shape.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if percent_decoded(parts.uri.path()).iter().any(|b| b.is_ascii_control()) {
+            return Err(ApiError::new(ErrorCode::NotFound, "no resource has a name with control characters"));
+        }
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("no resource at this path: {}", e.body_text())))
+    }
+}
+
+/// The essence of the request's content type (`application/json` of
+/// `application/json; charset=utf-8`), lower-case; empty when absent.
+pub(crate) fn content_type(headers: &HeaderMap) -> String {
+    let value = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    value.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+/// Reads a JSON request body as `T`. An empty body is `empty` when the body is optional (and
+/// refused when it is not); a body needs `Content-Type: application/json`. Malformed JSON is
+/// `malformed_json` (400) with the line and column; well-formed JSON of the wrong shape is
+/// `validation_failed` (422).
+pub(crate) fn json_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+    empty: Option<T>,
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return empty
+            .ok_or_else(|| ApiError::new(ErrorCode::ValidationFailed, "the request needs a JSON body; it is empty"));
+    }
+    match content_type(headers).as_str() {
+        "application/json" => {}
+        "" => {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "the request has no Content-Type: send application/json",
+            ));
+        }
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                format!("content type {other:?} is not accepted here: send application/json"),
+            ));
+        }
+    }
+    serde_json::from_slice(body).map_err(|e| json_error(&e))
+}
+
+/// A serde_json error as the API answers it.
+pub(crate) fn json_error(e: &serde_json::Error) -> ApiError {
+    let text = e.to_string();
+    let what = text.rfind(" at line ").map_or(text.as_str(), |i| &text[..i]);
+    match e.classify() {
+        serde_json::error::Category::Data => ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("the body does not fit this request at line {}, column {}: {what}", e.line(), e.column()),
+        ),
+        _ => ApiError::new(
+            ErrorCode::MalformedJson,
+            format!("malformed JSON at line {}, column {}: {what}", e.line(), e.column()),
+        ),
+    }
+}
+
+/// Refuses control characters (NUL above all, which the database cannot store) in a free-text
+/// field; line breaks and tabs are allowed where `multiline`.
+pub(crate) fn check_text(field: &str, text: &str, multiline: bool) -> Result<(), ApiError> {
+    let bad = text.chars().find(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')));
+    match bad {
+        None => Ok(()),
+        Some(c) => Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("`{field}` holds the control character U+{:04X}; send text without it", u32::from(c)),
+        )),
+    }
+}
+
+/// Refuses control characters other than line breaks and tabs in any string (or key) of a JSON
+/// value.
+pub(crate) fn check_json_text(field: &str, value: &Value) -> Result<(), ApiError> {
+    match value {
+        Value::String(s) => check_text(field, s, true),
+        Value::Array(items) => items.iter().try_for_each(|v| check_json_text(field, v)),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            check_text(field, k, false)?;
+            check_json_text(field, v)
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -1,17 +1,23 @@
-//! Shared support for the API tests: an in-process app on SQLite or PostgreSQL, requests sent
-//! with `tower::ServiceExt::oneshot` (no sockets), retail events and the error-shape check.
+//! Shared support for the API tests: an in-process app (with its workflow engine) on SQLite or
+//! PostgreSQL, requests sent with `tower::ServiceExt::oneshot` (no sockets), retail events and
+//! the error-shape check.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use backroom_engine::clock::SystemClock;
+use backroom_engine::connector::{ConnectorError, Connectors, InProcessConnector};
+use backroom_engine::runner::{Engine, EngineConfig};
 use backroom_store::{NewApiKey, Store, StoreConfig};
 use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
@@ -20,10 +26,20 @@ use tower::ServiceExt;
 /// The body limit the tests configure.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// An app under test, its store and an admin key.
+/// The connectors of the test engine: `erp` acknowledges every call; `broken` refuses every
+/// call permanently (`unknown item`), so its actions become dead letters.
+pub fn test_connectors() -> Connectors {
+    Connectors::new().with("erp", Arc::new(InProcessConnector::acknowledging())).with(
+        "broken",
+        Arc::new(InProcessConnector::new(|_| Err(ConnectorError::Permanent { message: "unknown item".into() }))),
+    )
+}
+
+/// An app under test, its store, its engine and an admin key.
 pub struct TestApp {
     pub app: Router,
     pub store: Store,
+    pub engine: Engine,
     /// The secret of an admin key.
     pub secret: String,
     _dir: tempfile::TempDir,
@@ -98,13 +114,54 @@ impl TestApp {
     async fn over(store: Store, dir: tempfile::TempDir, max_body: usize) -> TestApp {
         let key = NewApiKey { name: "test".into(), roles: vec!["admin".into()], scopes: vec![] };
         let (_key, secret) = store.create_key(&key).await.expect("create key");
-        let app = backroom_server::app(backroom_server::state(store.clone()), max_body);
-        TestApp { app, store, secret, _dir: dir }
+        let config = EngineConfig { poll: Duration::from_millis(50), ..EngineConfig::default() };
+        let engine = Engine::start(store.clone(), config, test_connectors(), Arc::new(SystemClock))
+            .await
+            .unwrap_or_else(|e| panic!("the engine cannot start: {e}"));
+        let app = backroom_server::app(backroom_server::state(store.clone(), engine.clone()), max_body);
+        TestApp { app, store, engine, secret, _dir: dir }
     }
 
-    /// Closes the store.
+    /// Stops the engine and closes the store.
     pub async fn close(self) {
+        self.engine.shutdown().await;
         self.store.close().await;
+    }
+
+    /// Creates a key with these roles and location scopes; returns its secret.
+    pub async fn key(&self, name: &str, roles: &[&str], scopes: &[&str]) -> String {
+        let key = NewApiKey {
+            name: name.into(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        self.store.create_key(&key).await.expect("create key").1
+    }
+
+    /// Sends `method uri` with the admin key (or `secret` when given) and, when `body` is
+    /// given, that body with its content type.
+    pub async fn call(&self, method: Method, uri: &str, secret: Option<&str>, body: Option<(&str, String)>) -> Reply {
+        let secret = secret.unwrap_or(&self.secret);
+        let mut request =
+            Request::builder().method(method).uri(uri).header(header::AUTHORIZATION, format!("Bearer {secret}"));
+        let body = match body {
+            Some((content_type, body)) => {
+                request = request.header(header::CONTENT_TYPE, content_type);
+                Body::from(body)
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).expect("request")).await
+    }
+
+    /// `POST` JSON with the admin key.
+    pub async fn post_json(&self, uri: &str, body: &Value) -> Reply {
+        self.call(Method::POST, uri, None, Some(("application/json", body.to_string()))).await
+    }
+
+    /// `POST` without a body with the admin key.
+    pub async fn post_empty(&self, uri: &str) -> Reply {
+        self.call(Method::POST, uri, None, None).await
     }
 
     /// Sends a request as it is.
@@ -210,6 +267,9 @@ pub fn assert_error(reply: &Reply, status: u16, code: &str, kind: &str, message_
     if code == "validation_failed" && keys.contains("errors") {
         expected.insert("errors");
     }
+    if code == "definition_invalid" {
+        expected.insert("problems");
+    }
     assert_eq!(keys, expected, "the error shape of {code}: {body}");
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["type"], kind, "{body}");
@@ -220,6 +280,24 @@ pub fn assert_error(reply: &Reply, status: u16, code: &str, kind: &str, message_
         assert!(message.contains(part), "the {code} message {message:?} should mention {part:?}");
     }
     body
+}
+
+/// `(line, column, step, message)` of every problem in a `definition_invalid` body.
+pub fn definition_problems(body: &Value) -> Vec<(u64, u64, Option<String>, String)> {
+    body["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| {
+            assert!(p["file"].is_string(), "every problem names its file: {p}");
+            (
+                p["line"].as_u64().expect("line"),
+                p["column"].as_u64().expect("column"),
+                p["step"].as_str().map(str::to_owned),
+                p["message"].as_str().expect("message").to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// `(index, path)` of every problem in a `validation_failed` body.
