@@ -38,6 +38,9 @@ enum Command {
     /// Read the event log.
     #[command(subcommand)]
     Events(commands::events::Command),
+    /// Check and upload workflow definitions.
+    #[command(subcommand)]
+    Workflows(commands::workflows::Command),
     /// Measure performance on this machine (release builds only give meaningful numbers).
     #[command(subcommand)]
     Bench(bench::Command),
@@ -71,6 +74,7 @@ fn main() -> std::process::ExitCode {
             Command::Ingest(args) => commands::ingest::run(&cli, args).await,
             Command::Events(cmd) => commands::events::run(&cli, cmd).await,
             Command::Bench(cmd) => bench::run(&cli, cmd).await,
+            Command::Workflows(cmd) => commands::workflows::run(cmd).await,
         }
     });
     match result {

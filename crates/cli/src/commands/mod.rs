@@ -4,6 +4,7 @@ pub mod events;
 pub mod ingest;
 pub mod keys;
 pub mod serve;
+pub mod workflows;
 
 use backroom_store::Store;
 
