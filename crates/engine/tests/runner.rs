@@ -104,3 +104,130 @@ async fn a_stockout_becomes_an_approved_transfer() {
     store.close().await;
     let _ = Value::Null;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_flight_instances_finish_on_their_version() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&StoreConfig::sqlite(dir.path())).await.expect("store");
+    let erp = Arc::new(InProcessConnector::new(|call| Ok(json!({"transfer_id": "TR-1", "op": call.operation}))));
+    let engine = engine(&store, Arc::clone(&erp)).await;
+    engine.save_definition(REPLENISHMENT, Some("ops-admin")).await.expect("v1");
+    store.append(vec![stockout("v1-event", "STORE-0001", "SKU-1")]).await.expect("appended");
+    let first = wait_for("the v1 task", async || {
+        let q = TaskQuery { status: Some("open".into()), ..Default::default() };
+        store.tasks(&q).await.ok()?.into_iter().next()
+    })
+    .await;
+
+    // v2 renames the approving role and the outcome; the open v1 instance keeps v1's steps.
+    let v2_text = REPLENISHMENT
+        .replace("role: store_manager", "role: district_manager")
+        .replace("outcome: replenished", "outcome: replenished_v2");
+    let (v2, new) = engine.save_definition(&v2_text, Some("ops-admin")).await.expect("v2");
+    assert!(new);
+    assert_eq!(v2.version, 2);
+    store.append(vec![stockout("v2-event", "STORE-0002", "SKU-1")]).await.expect("appended");
+    let second = wait_for("the v2 task", async || {
+        let q = TaskQuery { role: Some("district_manager".into()), status: Some("open".into()), ..Default::default() };
+        store.tasks(&q).await.ok()?.into_iter().next()
+    })
+    .await;
+    assert_eq!(first.role, "store_manager", "the v1 task keeps its role");
+    for task in [&first, &second] {
+        engine.decide_task(&task.id, "approve", Map::new(), None, "lead-1").await.expect("decided");
+    }
+    for (task, version, outcome) in [(&first, 1, "replenished"), (&second, 2, "replenished_v2")] {
+        let done = wait_for("completion", async || {
+            let i = store.instance(&task.instance).await.ok()??;
+            (i.status == "completed").then_some(i)
+        })
+        .await;
+        assert_eq!((done.version, done.outcome.as_deref()), (version, Some(outcome)));
+    }
+
+    // Deactivating v2 sends new events to v1 again (the newest active version).
+    engine.set_active("stockout_replenishment", 2, false).await.expect("deactivated");
+    store.append(vec![stockout("v1-again", "STORE-0003", "SKU-1")]).await.expect("appended");
+    let third = wait_for("a task from v1 again", async || {
+        let q = TaskQuery { role: Some("store_manager".into()), status: Some("open".into()), ..Default::default() };
+        store.tasks(&q).await.ok()?.into_iter().next()
+    })
+    .await;
+    assert_eq!(store.instance(&third.instance).await.expect("read").expect("instance").version, 1);
+    engine.shutdown().await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_down_system_opens_the_breaker_and_work_resumes_after_a_probe() {
+    use backroom_engine::connector::ConnectorError;
+    use backroom_engine::runner::{BreakerConfig, BreakerState};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&StoreConfig::sqlite(dir.path())).await.expect("store");
+    let up = Arc::new(AtomicBool::new(false));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let erp = {
+        let (up, calls) = (Arc::clone(&up), Arc::clone(&calls));
+        Arc::new(InProcessConnector::new(move |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            if up.load(Ordering::SeqCst) {
+                Ok(json!({"transfer_id": "TR-1"}))
+            } else {
+                Err(ConnectorError::Retryable { message: "503 Service Unavailable".into(), retry_after: None })
+            }
+        }))
+    };
+    let config = EngineConfig {
+        poll: Duration::from_millis(50),
+        breaker: BreakerConfig {
+            failures_to_open: 3,
+            open_for: chrono::Duration::milliseconds(600),
+            max_open_for: chrono::Duration::seconds(2),
+        },
+        ..EngineConfig::default()
+    };
+    let engine = Engine::start(store.clone(), config, Connectors::new().with("erp", erp), Arc::new(SystemClock))
+        .await
+        .expect("engine");
+    let auto = r#"
+id: auto_transfer
+title: Automatic transfer on stockout
+trigger:
+  event: inventory.stockout_reported
+  key: event.data.location + "/" + event.data.item.sku
+steps:
+  - id: transfer
+    kind: action
+    connector: erp
+    operation: create_transfer
+    with: { sku: event.data.item.sku, to: event.data.location }
+    retry: { attempts: 50, backoff: 50ms, max_interval: 100ms }
+    next: done
+  - { id: done, kind: end, outcome: replenished }
+"#;
+    engine.save_definition(auto, None).await.expect("saved");
+    let events: Vec<_> = (0..5).map(|i| stockout(&format!("b-{i}"), "STORE-0009", &format!("SKU-{i}"))).collect();
+    store.append(events).await.expect("appended");
+
+    wait_for("the breaker to open", async || {
+        (engine.breakers().get("erp").map(|b| b.state) == Some(BreakerState::Open)).then_some(())
+    })
+    .await;
+    let while_open = calls.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(calls.load(Ordering::SeqCst), while_open, "no calls while the breaker is open");
+
+    up.store(true, Ordering::SeqCst);
+    let done = wait_for("every instance to complete after the probe", async || {
+        let q = InstanceQuery { status: Some("completed".into()), ..Default::default() };
+        let n = store.instances(&q).await.ok()?.len();
+        (n == 5).then_some(n)
+    })
+    .await;
+    assert_eq!(done, 5);
+    assert_eq!(engine.breakers()["erp"].state, BreakerState::Closed);
+    engine.shutdown().await;
+    store.close().await;
+}

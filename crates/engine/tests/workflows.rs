@@ -982,7 +982,7 @@ fn enrich_retry_and_duration_problems() {
                 23,
                 19,
                 Some("ask"),
-                "`remind_every`: `1h1h` is not a positive duration: whole numbers with the units d, h, m and s, largest first, each at most once",
+                "`remind_every`: `1h1h` is not a positive duration: whole numbers with the units d, h, m, s and ms, largest first, each at most once",
             ),
         ],
     );

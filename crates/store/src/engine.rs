@@ -237,8 +237,10 @@ pub struct OutboxUpdate {
 /// An instance to insert (`expected_rev` 0) or update (from `expected_rev`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceWrite {
-    /// The new row (its `rev` is the new revision).
+    /// The new row (its `rev` is the new revision). Its `state` is not written: `state_json` is.
     pub record: InstanceRecord,
+    /// The state as JSON text (serialised once by the engine).
+    pub state_json: String,
     /// The revision it was computed from; 0 for a new instance.
     pub expected_rev: i64,
 }
@@ -408,7 +410,7 @@ pub(crate) fn statements(w: &EngineWrite, now: i64) -> Vec<Sql> {
             s.bind(", ?", Param::Int(i64::from(r.is_open)));
             s.bind(", ?", opt_text(r.correlation_key.clone()));
             s.bind(", ?", opt_text(r.outcome.clone()));
-            s.bind(", ?", Param::Text(json_text(&r.state)));
+            s.bind(", ?", Param::Text(iw.state_json.clone()));
             s.bind(", ?", Param::Int(r.rev));
             s.bind(", ?", Param::OptInt(r.trigger_seq));
             s.bind(", ?", Param::Int(micros(r.created_at)));
@@ -422,7 +424,7 @@ pub(crate) fn statements(w: &EngineWrite, now: i64) -> Vec<Sql> {
         s.bind("UPDATE workflow_instances SET status = ?", Param::Text(r.status.clone()));
         s.bind(", is_open = ?", Param::Int(i64::from(r.is_open)));
         s.bind(", outcome = ?", opt_text(r.outcome.clone()));
-        s.bind(", state = ?", Param::Text(json_text(&r.state)));
+        s.bind(", state = ?", Param::Text(iw.state_json.clone()));
         s.bind(", rev = ?", Param::Int(r.rev));
         s.bind(", updated_at = ?", Param::Int(micros(r.updated_at)));
         s.bind(" WHERE id = ?", Param::Text(r.id.clone()));

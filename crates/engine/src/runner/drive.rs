@@ -25,6 +25,8 @@ pub(crate) struct Driven {
     pub write: EngineWrite,
     pub events: Vec<NewEvent>,
     pub instance: Instance,
+    /// The instance's revision once committed.
+    pub rev: i64,
     pub steps: u32,
     pub tasks_opened: usize,
 }
@@ -187,15 +189,16 @@ impl Inner {
                 is_open: instance.status.is_open(),
                 correlation_key: instance.key.clone(),
                 outcome: instance.outcome.clone(),
-                state: serde_json::to_value(&instance).unwrap_or(Value::Null),
+                state: Value::Null,
                 rev: rev + 1,
                 trigger_seq,
                 created_at: instance.started_at,
                 updated_at: now,
             },
+            state_json: serde_json::to_string(&instance).unwrap_or_else(|_| "null".to_owned()),
             expected_rev: rev,
         });
-        Driven { write: w, events, instance, steps, tasks_opened }
+        Driven { write: w, events, instance, rev: rev + 1, steps, tasks_opened }
     }
 
     /// Answers a read.

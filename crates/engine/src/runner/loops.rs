@@ -149,11 +149,11 @@ async fn trigger_batch(inner: &Arc<Inner>) -> Result<bool, StoreError> {
         wake_if_due(inner, &d.write);
         write.merge(d.write);
         emitted.extend(d.events);
-        finished.push((d.instance, d.steps, d.tasks_opened));
+        finished.push((d.instance, d.rev, d.steps, d.tasks_opened));
     }
     inner.store.commit_engine(write, emitted).await?;
-    for (instance, steps, tasks) in finished {
-        inner.announce(&instance, steps, tasks);
+    for (instance, rev, steps, tasks) in finished {
+        inner.committed(instance, rev, steps, tasks);
     }
     for o in outbox {
         let _ = inner.outbox_tx.send(o);
@@ -334,10 +334,10 @@ async fn run_instance_inbox(inner: &Arc<Inner>, id: &str, rows: Vec<InboxRecord>
         }
     }
     // Commands refused one by one are dropped with a log line; the rest apply together.
-    let driven = match inner.drive(&workflow, instance.clone(), rev, commands.clone(), None).await {
+    let driven = match inner.drive(&workflow, instance, rev, commands.clone(), None).await {
         Ok(d) => d,
         Err(_) => {
-            let mut state = instance;
+            let Ok((_, mut state, rev)) = inner.load(id).await else { return };
             let mut accepted = Vec::new();
             for c in commands {
                 match inner.drive(&workflow, state.clone(), rev, vec![c.clone()], None).await {
@@ -348,10 +348,7 @@ async fn run_instance_inbox(inner: &Arc<Inner>, id: &str, rows: Vec<InboxRecord>
                     Err(e) => tracing::warn!(instance = %id, error = %e, "queued command refused"),
                 }
             }
-            let (_, fresh, _) = match inner.load(id).await {
-                Ok(l) => l,
-                Err(_) => return,
-            };
+            let Ok((_, fresh, rev)) = inner.load(id).await else { return };
             match inner.drive(&workflow, fresh, rev, accepted, None).await {
                 Ok(d) => d,
                 Err(_) => return,

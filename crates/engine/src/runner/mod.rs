@@ -143,7 +143,14 @@ pub(crate) struct Inner {
     pub(crate) outbox_tx: mpsc::UnboundedSender<OutboxRecord>,
     pub(crate) breakers: Mutex<HashMap<String, Breaker>>,
     pub(crate) shutdown: watch::Sender<bool>,
+    /// Open instances this process committed last, with their revision: a transition starts
+    /// from here instead of reading the store. A stale entry (another process moved the
+    /// instance) fails its write with a conflict and is dropped.
+    cache: Mutex<HashMap<String, (i64, Instance)>>,
 }
+
+/// Instances kept in the cache at most.
+const CACHE_LIMIT: usize = 200_000;
 
 /// The locations known at one moment.
 pub(crate) struct LocationMap(Arc<HashMap<String, Location>>);
@@ -187,6 +194,7 @@ impl Engine {
             outbox_tx,
             breakers: Mutex::new(HashMap::new()),
             shutdown,
+            cache: Mutex::new(HashMap::new()),
         });
         inner.reload_locations().await?;
         inner.refresh_definitions().await?;
@@ -564,6 +572,13 @@ impl Inner {
 
     /// Loads an instance and its workflow.
     pub(crate) async fn load(&self, id: &str) -> Result<(Arc<Workflow>, Instance, i64), EngineError> {
+        // Taken, not copied: the commit puts the new state back.
+        let cached = self.cache.lock().ok().and_then(|mut c| c.remove(id));
+        if let Some((rev, instance)) = cached
+            && let Some(workflow) = self.workflow(&instance.workflow, instance.version)
+        {
+            return Ok((workflow, instance, rev));
+        }
         let Some(record) = self.store.instance(id).await? else {
             return Err(EngineError::NotFound(format!("no instance has the id {id}")));
         };
@@ -616,9 +631,12 @@ impl Inner {
             if matches!(e, StoreError::Conflict(_)) {
                 self.counters.conflicts.fetch_add(1, Ordering::Relaxed);
             }
+            if let Ok(mut c) = self.cache.lock() {
+                c.remove(&driven.instance.id);
+            }
             return result.map(|_| ());
         }
-        self.announce(&driven.instance, driven.steps, driven.tasks_opened);
+        self.committed(driven.instance, driven.rev, driven.steps, driven.tasks_opened);
         for o in outbox {
             let _ = self.outbox_tx.send(o);
         }
@@ -628,7 +646,22 @@ impl Inner {
         Ok(())
     }
 
-    pub(crate) fn announce(&self, instance: &Instance, steps: u32, tasks_opened: usize) {
+    /// Records a committed transition: the cache, the counters, the notice.
+    pub(crate) fn committed(&self, instance: Instance, rev: i64, steps: u32, tasks_opened: usize) {
+        self.announce(&instance, steps, tasks_opened);
+        if let Ok(mut c) = self.cache.lock() {
+            if instance.status.is_open() {
+                if c.len() >= CACHE_LIMIT {
+                    c.clear();
+                }
+                c.insert(instance.id.clone(), (rev, instance));
+            } else {
+                c.remove(&instance.id);
+            }
+        }
+    }
+
+    fn announce(&self, instance: &Instance, steps: u32, tasks_opened: usize) {
         self.counters.steps.fetch_add(u64::from(steps), Ordering::Relaxed);
         metrics::counter!("backroom_engine_steps_total").increment(u64::from(steps));
         if !instance.status.is_open() {

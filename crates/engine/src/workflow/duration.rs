@@ -1,17 +1,17 @@
-//! Durations as written in workflow definitions: `90s`, `30m`, `4h`, `2d`, `1h30m`.
+//! Durations as written in workflow definitions: `90s`, `30m`, `4h`, `2d`, `1h30m`, `250ms`.
 
 use chrono::Duration;
 
 /// What a duration may look like, for error messages.
-pub(crate) const ACCEPTED: &str = "a positive duration: whole numbers with the units d, h, m and s, \
-largest first, each at most once, such as 90s, 30m, 4h, 2d or 1h30m (at most 3650d)";
+pub(crate) const ACCEPTED: &str = "a positive duration: whole numbers with the units d, h, m, s and ms, \
+largest first, each at most once, such as 250ms, 90s, 30m, 4h, 2d or 1h30m (at most 3650d)";
 
-/// The longest duration accepted, in seconds (ten years of days).
-const MAX_SECONDS: i64 = 3650 * 86_400;
+/// The longest duration accepted, in milliseconds (ten years of days).
+const MAX_MILLIS: i64 = 3650 * 86_400_000;
 
 /// Reads a duration such as `1h30m`: one or more whole numbers, each followed by a unit (`d`
-/// days, `h` hours, `m` minutes, `s` seconds), largest unit first, each unit at most once. The
-/// total must be positive and at most ten years.
+/// days, `h` hours, `m` minutes, `s` seconds, `ms` milliseconds), largest unit first, each unit
+/// at most once. The total must be positive and at most ten years.
 ///
 /// # Errors
 ///
@@ -25,16 +25,21 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut total: i64 = 0;
     let mut last_rank = usize::MAX;
     let mut digits = String::new();
-    for c in trimmed.chars() {
+    let mut chars = trimmed.chars().peekable();
+    while let Some(c) = chars.next() {
         if c.is_ascii_digit() {
             digits.push(c);
             continue;
         }
-        let (rank, seconds) = match c {
-            'd' => (3, 86_400),
-            'h' => (2, 3_600),
-            'm' => (1, 60),
-            's' => (0, 1),
+        let (rank, millis) = match c {
+            'd' => (4, 86_400_000),
+            'h' => (3, 3_600_000),
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                (0, 1)
+            }
+            'm' => (2, 60_000),
+            's' => (1, 1_000),
             _ => return Err(bad()),
         };
         if digits.is_empty() || rank >= last_rank {
@@ -43,8 +48,8 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
         last_rank = rank;
         let amount: i64 = digits.parse().map_err(|_| bad())?;
         digits.clear();
-        total = amount.checked_mul(seconds).and_then(|s| total.checked_add(s)).ok_or_else(bad)?;
-        if total > MAX_SECONDS {
+        total = amount.checked_mul(millis).and_then(|s| total.checked_add(s)).ok_or_else(bad)?;
+        if total > MAX_MILLIS {
             return Err(bad());
         }
     }
@@ -55,7 +60,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     if total <= 0 {
         return Err(bad());
     }
-    Duration::try_seconds(total).ok_or_else(bad)
+    Duration::try_milliseconds(total).ok_or_else(bad)
 }
 
 #[cfg(test)]
@@ -71,6 +76,8 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(Duration::minutes(90)));
         assert_eq!(parse_duration(" 1d2h3m4s "), Ok(Duration::seconds(86_400 + 7_200 + 180 + 4)));
         assert_eq!(parse_duration("3650d"), Ok(Duration::days(3650)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::milliseconds(250)));
+        assert_eq!(parse_duration("1s500ms"), Ok(Duration::milliseconds(1500)));
     }
 
     #[test]
