@@ -384,6 +384,17 @@ impl Store {
         dispatch!(self.claim_outbox(owner, now, until, limit))
     }
 
+    /// Extends the leases `owner` holds on these outbox rows (PostgreSQL; a no-op on SQLite,
+    /// where one process owns the file).
+    pub async fn renew_outbox_leases(&self, owner: &str, keys: &[String], until: DateTime<Utc>) -> Result<()> {
+        match &self.backend {
+            Backend::Postgres(b) if !keys.is_empty() => {
+                b.renew_outbox_leases(owner, keys, until.timestamp_micros()).await
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The earliest due time of a queued command, timer or outbox delivery.
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
         Ok(dispatch!(self.next_due())?.map(keys::micros_to_time))

@@ -107,5 +107,22 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    pub(crate) async fn renew_outbox_leases(&self, owner: &str, keys: &[String], until: i64) -> Result<()> {
+        for chunk in keys.chunks(1000) {
+            let mut s = Sql::default();
+            s.bind("UPDATE outbox SET lease_until = ?", crate::query::Param::Int(until));
+            s.bind(" WHERE lease_owner = ?", crate::query::Param::Text(owner.to_owned()));
+            s.push(" AND status = 'pending' AND key IN (");
+            for (i, k) in chunk.iter().enumerate() {
+                s.bind(if i == 0 { "?" } else { ", ?" }, crate::query::Param::Text(k.clone()));
+            }
+            s.push(")");
+            Self::query(s).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+}
+
 common_operations!(PgStore, Postgres);
 engine_operations!(PgStore, pg_claim_inbox, pg_claim_outbox);

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -62,6 +63,44 @@ impl Storage {
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
+
+    /// `(url, schema)` of the PostgreSQL schema, or `None` for SQLite.
+    pub fn postgres_target(&self) -> Option<(&str, &str)> {
+        self.postgres.as_ref().map(|(url, schema)| (url.as_str(), schema.as_str()))
+    }
+}
+
+/// Extra command-line arguments and environment variables for `backroom serve`, on top of the
+/// data directory, the listen address and the admin key the harness always gives.
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    args: Vec<OsString>,
+    env: Vec<(String, OsString)>,
+}
+
+impl ServeOptions {
+    /// No extra settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one argument after `serve …`.
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Adds a flag and its value: `--name value`.
+    pub fn flag(self, name: &str, value: impl Into<OsString>) -> Self {
+        self.arg(name).arg(value)
+    }
+
+    /// Sets an environment variable (after the harness has removed every inherited `BACKROOM_*`
+    /// one and set its own, so this can override `BACKROOM_LOG`, for instance).
+    pub fn env(mut self, name: &str, value: impl Into<OsString>) -> Self {
+        self.env.push((name.to_owned(), value.into()));
+        self
+    }
 }
 
 /// A running `backroom serve`; dropping it kills the process (SIGKILL) and reaps it.
@@ -76,6 +115,11 @@ impl Server {
     /// Starts `backroom serve` on `storage` on a free port and waits until `/readyz` answers 200;
     /// panics with the server's stderr if it exits or does not get ready.
     pub async fn start(storage: &mut Storage) -> Server {
+        Self::start_with(storage, &ServeOptions::default()).await
+    }
+
+    /// [`Server::start`] with extra arguments and environment.
+    pub async fn start_with(storage: &mut Storage, options: &ServeOptions) -> Server {
         storage.starts += 1;
         let log = storage.dir.path().join(format!("serve-{}.log", storage.starts));
         let stderr = File::create(&log).expect("server log file");
@@ -87,6 +131,7 @@ impl Server {
             .arg(storage.dir.path())
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
+            .args(&options.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr);
@@ -99,6 +144,9 @@ impl Server {
         command.env("BACKROOM_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY).env("BACKROOM_LOG", "warn");
         if let Some((url, schema)) = &storage.postgres {
             command.env("BACKROOM_DATABASE_URL", url).env("BACKROOM_DATABASE_SCHEMA", schema);
+        }
+        for (name, value) in &options.env {
+            command.env(name, value);
         }
         let child = command.spawn().expect("spawn backroom serve");
         let mut server = Server { child, base: format!("http://127.0.0.1:{port}"), log };
@@ -146,12 +194,14 @@ impl Server {
         self.child.wait().expect("reap backroom serve")
     }
 
+    /// The file its stderr (its log) goes to.
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
     /// What the server wrote to stderr (its log), at most the last 8 KiB.
     pub fn stderr(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_else(|e| format!("<cannot read the log: {e}>"));
-        let start = text.len().saturating_sub(8 << 10);
-        let start = (start..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
-        text[start..].to_owned()
+        log_tail(&self.log, 8 << 10)
     }
 
     /// `GET path` with the admin key; panics unless the answer is 200 with a JSON body.
@@ -170,6 +220,14 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// At most the last `bytes` of a log file (cut at a character boundary).
+pub fn log_tail(path: &Path, bytes: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| format!("<cannot read the log: {e}>"));
+    let start = text.len().saturating_sub(bytes);
+    let start = (start..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+    text[start..].to_owned()
 }
 
 /// An HTTP client for a test server: plain HTTP, no proxy from the environment, and a timeout so

@@ -37,6 +37,12 @@ pub fn apply(
 fn check(workflow: &Workflow, inst: &Instance, command: &Command) -> Result<(), Rejection> {
     match command {
         Command::Cancel { .. } if !inst.status.is_open() => Err(Rejection::Ended(inst.id.clone())),
+        Command::Cancel { .. }
+            if inst.status == InstanceStatus::Compensating
+                || inst.tokens.iter().any(|t| matches!(t.state, TokenState::Compensation { .. })) =>
+        {
+            Err(Rejection::Ending(inst.id.clone()))
+        }
         Command::TaskClaimed { task, actor } | Command::TaskDecided { task, actor, .. } => {
             let Some(token) = inst.task_token(task) else {
                 return Err(if inst.status.is_open() {
@@ -329,7 +335,7 @@ impl Run<'_, '_> {
         if rest.ends_with("/compensate") || self.compensation_of(&step).is_none() {
             return;
         }
-        if self.inst.done_actions.iter().any(|a| a.key == key) {
+        if self.inst.done_actions.iter().any(|a| a.key == key) || self.inst.compensated.iter().any(|k| k == key) {
             return;
         }
         self.history("late_action_completed", Some(&step), None, json!({"key": key, "response": response}));
@@ -906,7 +912,15 @@ impl Run<'_, '_> {
             Some(TokenState::Task { task, .. }) => {
                 self.out.effects.push(Effect::UpdateTask { task, change: TaskChange::Cancelled });
             }
-            Some(TokenState::Action { key }) => self.out.effects.push(Effect::Withdraw { key }),
+            // An action that can be undone is left to finish: it may already have taken effect
+            // (delivered just before a crash), and its result, late, is then compensated. One
+            // that cannot be undone is taken back if it has not been sent.
+            Some(TokenState::Action { key }) => {
+                let step = self.inst.token(token).map(|t| t.step.clone()).unwrap_or_default();
+                if self.compensation_of(&step).is_none() {
+                    self.out.effects.push(Effect::Withdraw { key });
+                }
+            }
             _ => {}
         }
         self.remove_token(token);
@@ -980,6 +994,7 @@ impl Run<'_, '_> {
             let Some(step) = wf.step(&done.step) else { continue };
             let StepKind::Action(action) = &step.kind else { continue };
             let Some(compensation) = &action.compensate else { continue };
+            self.inst.compensated.push(done.key.clone());
             let key = format!("{}/compensate", done.key);
             let payload = match self.template(&compensation.with) {
                 Ok(p) => p,

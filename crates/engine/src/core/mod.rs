@@ -299,8 +299,8 @@ pub enum Effect {
         /// Why.
         error: String,
     },
-    /// Take back an action not delivered yet (its instance was cancelled or failed). One
-    /// already on its way may still take effect; its late result is then compensated.
+    /// Take back an action not delivered yet (its instance was cancelled or failed); only for
+    /// actions without a compensation (those are left to finish and then undone).
     Withdraw {
         /// The outbox key.
         key: String,
@@ -447,6 +447,9 @@ pub enum Rejection {
     /// The instance has ended.
     #[error("instance {0} has ended")]
     Ended(String),
+    /// The instance is already undoing its actions (after a failure or a cancellation).
+    #[error("instance {0} is already compensating its actions")]
+    Ending(String),
     /// No such open task on this instance.
     #[error("task {0} is not open on this instance")]
     NoSuchTask(String),

@@ -153,6 +153,10 @@ pub struct Instance {
     pub visits: BTreeMap<String, u32>,
     /// Actions that took effect, in order.
     pub done_actions: Vec<DoneAction>,
+    /// Keys of actions whose compensation has been sent (a late duplicate result of one of them
+    /// is ignored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compensated: Vec<String>,
     /// History lines written so far (the runner numbers them).
     #[serde(default)]
     pub history_len: i64,
@@ -185,6 +189,7 @@ impl Instance {
             timers: 0,
             visits: BTreeMap::new(),
             done_actions: Vec::new(),
+            compensated: Vec::new(),
             history_len: 0,
             started_at: now,
             updated_at: now,

@@ -8,6 +8,7 @@ use std::time::Duration as StdDuration;
 use backroom_model::EventEnvelope;
 use backroom_store::{EngineWrite, EventQuery, InboxRecord, OutboxRecord, OutboxUpdate, StoreError};
 use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
@@ -20,6 +21,8 @@ use crate::workflow::Workflow;
 
 /// The cursor the trigger loop moves.
 const TRIGGERS: &str = "triggers";
+/// Instances of one trigger batch started side by side (their reads overlap).
+const STARTS_IN_FLIGHT: usize = 32;
 
 /// Sleeps for `d` unless the engine stops first; returns whether it is stopping.
 async fn pause(inner: &Inner, d: StdDuration) -> bool {
@@ -84,6 +87,9 @@ async fn trigger_batch(inner: &Arc<Inner>) -> Result<bool, StoreError> {
         for (workflow, matches) in triggered {
             let keys: Vec<String> = matches.iter().filter_map(|(_, k)| k.clone()).collect();
             load_open(inner, &mut open, &workflow.id, keys).await?;
+            // Decide in log order which events start instances and which go to open ones (an
+            // instance started earlier in this batch included), then start them side by side.
+            let mut starts: Vec<(usize, String, Option<String>)> = Vec::new();
             for (i, key) in matches {
                 let event = &events[i];
                 let held = key.as_ref().and_then(|k| open.get(&workflow.id).and_then(|m| m.get(k)));
@@ -92,19 +98,28 @@ async fn trigger_batch(inner: &Arc<Inner>) -> Result<bool, StoreError> {
                     continue;
                 }
                 let id = uuid::Uuid::now_v7().to_string();
-                let instance = Instance::new(id.clone(), &workflow.id, workflow.version, key.clone(), inner.now());
+                if let Some(k) = &key {
+                    open.entry(workflow.id.clone()).or_default().insert(k.clone(), (id.clone(), event.seq));
+                }
+                starts.push((i, id, key));
+            }
+            let runs = starts.into_iter().map(|(i, id, key)| {
+                let workflow = Arc::clone(&workflow);
                 let start = Command::Start { event: contexts[i].clone() };
-                match inner.drive(&workflow, instance, 0, vec![start], Some(event.seq)).await {
+                let seq = events[i].seq;
+                async move {
+                    let instance = Instance::new(id, &workflow.id, workflow.version, key, inner.now());
+                    (workflow.id.clone(), inner.drive(&workflow, instance, 0, vec![start], Some(seq)).await)
+                }
+            });
+            let results: Vec<_> = futures::stream::iter(runs).buffered(STARTS_IN_FLIGHT).collect().await;
+            for (workflow, result) in results {
+                match result {
                     Ok(d) => {
-                        if let Some(k) = key
-                            && d.instance.status.is_open()
-                        {
-                            open.entry(workflow.id.clone()).or_default().insert(k, (id, event.seq));
-                        }
                         inner.counters.started.fetch_add(1, Ordering::Relaxed);
                         driven.push(d);
                     }
-                    Err(rejection) => tracing::error!(workflow = %workflow.id, error = %rejection, "start refused"),
+                    Err(rejection) => tracing::error!(workflow = %workflow, error = %rejection, "start refused"),
                 }
             }
         }
@@ -379,9 +394,22 @@ pub(crate) async fn outbox(inner: Arc<Inner>, mut fresh: mpsc::UnboundedReceiver
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Delivery>();
     let mut deferred: Vec<OutboxRecord> = Vec::new();
     let mut next_poll = std::time::Instant::now();
+    let renew_every = (inner.config.lease / 3).to_std().unwrap_or(StdDuration::from_secs(5));
+    let mut next_renewal = std::time::Instant::now() + renew_every;
     loop {
         if inner.stopping() {
             return;
+        }
+        if inner.lease_new_work && std::time::Instant::now() >= next_renewal {
+            // Keep the rows this process holds (queued, in flight, waiting to settle) its own, so
+            // that no other process delivers them again while this one is slow.
+            next_renewal = std::time::Instant::now() + renew_every;
+            let mut held: Vec<String> = in_flight.lock().map(|f| f.iter().cloned().collect()).unwrap_or_default();
+            held.extend(deferred.iter().map(|r| r.key.clone()));
+            let until = inner.now() + inner.config.lease;
+            if let Err(e) = inner.store.renew_outbox_leases(&inner.config.owner, &held, until).await {
+                tracing::warn!(error = %e, "renewing outbox leases failed");
+            }
         }
         let mut batch: Vec<OutboxRecord> = std::mem::take(&mut deferred);
         while let Ok(r) = fresh.try_recv() {
@@ -514,7 +542,7 @@ async fn settle(inner: &Arc<Inner>, deliveries: Vec<Delivery>) {
                     next_attempt_at: None,
                     last_error: None,
                     response: Some(response.clone()),
-                    only_pending: false,
+                    only_pending: true,
                 };
                 finals.push((record, update, ActionOutcome::Done { response }));
             }
@@ -533,7 +561,7 @@ async fn settle(inner: &Arc<Inner>, deliveries: Vec<Delivery>) {
                     next_attempt_at: Some(now + wait),
                     last_error: Some(message),
                     response: None,
-                    only_pending: false,
+                    only_pending: true,
                 });
             }
             Err(e) => {
@@ -547,7 +575,7 @@ async fn settle(inner: &Arc<Inner>, deliveries: Vec<Delivery>) {
                     next_attempt_at: None,
                     last_error: Some(error.clone()),
                     response: None,
-                    only_pending: false,
+                    only_pending: true,
                 };
                 finals.push((record, update, ActionOutcome::Failed { error }));
             }

@@ -38,7 +38,7 @@ use tokio::sync::{Notify, broadcast, mpsc, watch};
 pub use breaker::{Breaker, BreakerConfig, BreakerState};
 
 use crate::connector::Connectors;
-use crate::core::{ActionOutcome, Clock, Command, Directory, Instance, Rejection};
+use crate::core::{ActionOutcome, Clock, Command, Directory, Instance, Rejection, TokenState};
 use crate::workflow::{Problems, Workflow};
 
 /// How the runner behaves.
@@ -413,6 +413,17 @@ impl Engine {
         };
         if entry.status != "dead" {
             return Err(EngineError::Conflict(format!("{key} is {}, not in the dead-letter list", entry.status)));
+        }
+        let (_, instance, _) = self.inner.load(&entry.instance).await?;
+        let waiting = instance.tokens.iter().any(
+            |t| matches!(&t.state, TokenState::Action { key: k } | TokenState::Compensation { key: k } if k == key),
+        );
+        if !waiting {
+            return Err(EngineError::Conflict(format!(
+                "instance {} no longer waits for {key} (it is {}): nothing to retry, skip or compensate",
+                entry.instance,
+                instance.status.as_str()
+            )));
         }
         let now = self.inner.clock.now();
         let (command, update) = match action {
