@@ -274,3 +274,26 @@ async fn sigterm_finishes_in_flight_requests_and_exits_cleanly() {
     }
     assert_eq!(stored.len() % 5, 0, "requests are stored whole");
 }
+
+#[test]
+fn workflow_definitions_are_validated_with_file_line_and_step() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let builtin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workflows/stockout_replenishment.yaml");
+    let ok = backroom(dir.path(), &["workflows", "validate", builtin.to_str().expect("path")]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(text(&ok.stdout).contains("stockout_replenishment v1"), "{}", text(&ok.stdout));
+
+    let bad = dir.path().join("broken.yaml");
+    std::fs::write(
+        &bad,
+        "id: shelf_check\ntitle: Shelf check\ntrigger: { event: inventory.stockout_reported }\nsteps:\n  \
+         - { id: look, kind: enrich, projection: stock, location: event.data.location, item: '1', next: fix }\n  \
+         - { id: fix, kind: teleport }\n  - { id: spare, kind: end, outcome: done }\n",
+    )
+    .expect("write");
+    let out = backroom(dir.path(), &["workflows", "validate", bad.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("broken.yaml:6:22: step fix: `teleport` is not a step kind"), "{stderr}");
+    assert!(stderr.contains("broken.yaml:7:5: step spare: the step is unreachable"), "{stderr}");
+}

@@ -21,7 +21,8 @@ const SCHEMA: &str = include_str!("../migrations/sqlite.sql");
 /// Page cache per connection, in KiB (negative = KiB in SQLite's pragma): projections are
 /// updated at random keys, so the working set must stay in memory.
 pub const CACHE_SIZE: &str = "-65536";
-/// Pages of WAL between checkpoints (SQLite's default is 1,000): fewer, larger checkpoints.
+/// Pages of WAL between automatic checkpoints (SQLite's default is 1,000) for connections that
+/// checkpoint on commit; the store's writer checkpoints from a thread of its own instead.
 pub const WAL_AUTOCHECKPOINT: &str = "10000";
 /// Statement journals of multi-row upserts in memory rather than in temporary files.
 pub const TEMP_STORE: &str = "memory";
@@ -63,6 +64,50 @@ impl SqliteStore {
 /// on the writer's own thread, with no hand-off per statement.
 pub(crate) struct SqliteWriter {
     conn: rusqlite::Connection,
+    _checkpointer: Checkpointer,
+}
+
+/// Copies the WAL back into the database file from a thread of its own, so that no commit waits
+/// for a checkpoint (with automatic checkpoints, the commit that crosses the threshold runs it,
+/// and every request in its group waits). A passive checkpoint never blocks the writer.
+struct Checkpointer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often the checkpointer runs.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+impl Checkpointer {
+    fn spawn(path: &Path) -> Result<Self> {
+        let conn = rusqlite::Connection::open(path).map_err(|e| {
+            StoreError::Config(format!("cannot open the SQLite database {} to checkpoint it: {e}", path.display()))
+        })?;
+        let _ = conn.busy_timeout(BUSY_TIMEOUT);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("backroom-checkpoint".to_owned())
+            .spawn(move || {
+                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                        tracing::warn!(error = %e, "WAL checkpoint failed; it will be tried again");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Config(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer { stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl SqliteWriter {
@@ -85,7 +130,9 @@ impl SqliteWriter {
         .map_err(cannot)?;
         conn.execute_batch(SCHEMA).map_err(cannot)?;
         conn.set_prepared_statement_cache_capacity(256);
-        Ok(Self { conn })
+        // Checkpoints run on their own thread (see `Checkpointer`); the automatic ones are off.
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;").map_err(cannot)?;
+        Ok(Self { conn, _checkpointer: Checkpointer::spawn(path)? })
     }
 
     /// Commits one group in one `BEGIN IMMEDIATE` transaction.
