@@ -8,7 +8,7 @@ use backroom_engine::connector::{Connectors, InProcessConnector};
 use backroom_engine::runner::{Engine, EngineConfig};
 use backroom_model::validate_event;
 use backroom_store::{InstanceQuery, Store, StoreConfig, TaskQuery};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 
 const REPLENISHMENT: &str = include_str!("runner/replenishment.yaml");
 
@@ -102,7 +102,6 @@ async fn a_stockout_becomes_an_approved_transfer() {
     assert_eq!(outbox[0].payload, json!({"sku": "SKU-1", "to": "STORE-0042", "quantity": 12}));
     engine.shutdown().await;
     store.close().await;
-    let _ = Value::Null;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

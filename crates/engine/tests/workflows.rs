@@ -1195,3 +1195,12 @@ fn a_cel_negation_read_as_a_yaml_tag_is_explained() {
         )],
     );
 }
+
+#[test]
+fn the_id_of_the_validation_route_is_reserved() {
+    let text =
+        "id: validate\ntitle: T\ntrigger: { event: pos.sale }\nsteps:\n  - { id: done, kind: end, outcome: ok }\n";
+    let found = problems(text);
+    assert_eq!(found.len(), 1, "{found}");
+    assert!(found.to_string().contains("1:5: `validate` is reserved"), "{found}");
+}

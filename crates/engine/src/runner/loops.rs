@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 
 use backroom_model::EventEnvelope;
 use backroom_store::{EngineWrite, EventQuery, InboxRecord, OutboxRecord, OutboxUpdate, StoreError};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use futures::StreamExt;
 use futures::future::join_all;
 use serde_json::{Value, json};
@@ -434,8 +434,8 @@ pub(crate) async fn outbox(inner: Arc<Inner>, mut fresh: mpsc::UnboundedReceiver
             if !in_flight.lock().map(|mut f| f.insert(record.key.clone())).unwrap_or(false) {
                 continue;
             }
-            if let Err(until) = breaker_allows(&inner, &record.connector) {
-                let _ = until;
+            if !breaker_allows(&inner, &record.connector) {
+                // The breaker is open: the row waits in memory (it stays pending in the store).
                 if let Ok(mut f) = in_flight.lock() {
                     f.remove(&record.key);
                 }
@@ -482,10 +482,10 @@ pub(crate) async fn outbox(inner: Arc<Inner>, mut fresh: mpsc::UnboundedReceiver
     }
 }
 
-fn breaker_allows(inner: &Inner, connector: &str) -> Result<(), DateTime<Utc>> {
+fn breaker_allows(inner: &Inner, connector: &str) -> bool {
     let now = inner.now();
-    let Ok(mut breakers) = inner.breakers.lock() else { return Ok(()) };
-    breakers.entry(connector.to_owned()).or_insert_with(|| Breaker::new(inner.config.breaker)).allow(now)
+    let Ok(mut breakers) = inner.breakers.lock() else { return true };
+    breakers.entry(connector.to_owned()).or_insert_with(|| Breaker::new(inner.config.breaker)).allow(now).is_ok()
 }
 
 fn breaker_record(inner: &Inner, connector: &str, result: &Result<Value, ConnectorError>) {

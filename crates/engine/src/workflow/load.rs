@@ -704,6 +704,18 @@ impl<'a> Loader<'a> {
         let id = self
             .required(&e, "id", what, None, " (its name, e.g. replenishment_exception)")
             .and_then(|n| self.id(n, "id", None, "workflow id"));
+        // `validate` names the API route that checks definitions (`POST /v1/workflows/validate`).
+        let id = match id {
+            Some(id) if id == "validate" => {
+                self.report(
+                    e.get("id").and_then(Node::position),
+                    None,
+                    "`validate` is reserved: choose another workflow id",
+                );
+                None
+            }
+            other => other,
+        };
         let version = match e.get("version") {
             None => Some(1),
             Some(node) => {
