@@ -78,6 +78,17 @@ impl Default for EngineConfig {
     }
 }
 
+/// What a person does with a dead-lettered action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadLetterAction {
+    /// Deliver it again (same idempotency key); the instance stays on the step.
+    Retry,
+    /// Let the instance go on as if it had succeeded.
+    Skip,
+    /// Fail the instance and undo what took effect.
+    Compensate,
+}
+
 /// What the engine announces after a commit (for benchmarks, tests and live views).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Notice {
@@ -407,7 +418,12 @@ impl Engine {
 
     /// Acts on a dead-lettered action: `retry` sends it again, `skip` lets the instance go on
     /// as if it had succeeded, `compensate` fails the instance and undoes what took effect.
-    pub async fn resolve_dead_letter(&self, key: &str, action: &str, actor: &str) -> Result<OutboxRecord, EngineError> {
+    pub async fn resolve_dead_letter(
+        &self,
+        key: &str,
+        action: DeadLetterAction,
+        actor: &str,
+    ) -> Result<OutboxRecord, EngineError> {
         let Some(entry) = self.inner.store.outbox_entry(key).await? else {
             return Err(EngineError::NotFound(format!("no outbox entry has the key {key}")));
         };
@@ -426,45 +442,27 @@ impl Engine {
             )));
         }
         let now = self.inner.clock.now();
-        let (command, update) = match action {
-            "retry" => (
-                Command::ActionRetried { key: key.to_owned(), actor: actor.to_owned() },
-                OutboxUpdate {
-                    key: key.to_owned(),
-                    status: "pending".to_owned(),
-                    attempts: Some(0),
-                    next_attempt_at: Some(now),
-                    last_error: None,
-                    response: None,
-                    only_pending: false,
-                },
-            ),
-            "skip" | "compensate" => (
-                Command::ActionResult {
-                    key: key.to_owned(),
-                    result: if action == "skip" {
-                        ActionOutcome::Skipped { actor: actor.to_owned() }
-                    } else {
-                        ActionOutcome::Compensate { actor: actor.to_owned() }
-                    },
-                },
-                OutboxUpdate {
-                    key: key.to_owned(),
-                    status: if action == "skip" { "skipped" } else { "abandoned" }.to_owned(),
-                    attempts: None,
-                    next_attempt_at: None,
-                    last_error: None,
-                    response: None,
-                    only_pending: false,
-                },
-            ),
-            other => {
-                return Err(EngineError::BadRequest(format!(
-                    "{other:?} is not an action: use retry, skip or compensate"
-                )));
+        let actor = actor.to_owned();
+        let (command, status) = match action {
+            DeadLetterAction::Retry => (Command::ActionRetried { key: key.to_owned(), actor }, "pending"),
+            DeadLetterAction::Skip => {
+                (Command::ActionResult { key: key.to_owned(), result: ActionOutcome::Skipped { actor } }, "skipped")
             }
+            DeadLetterAction::Compensate => (
+                Command::ActionResult { key: key.to_owned(), result: ActionOutcome::Compensate { actor } },
+                "abandoned",
+            ),
         };
-        let retry = action == "retry";
+        let retry = action == DeadLetterAction::Retry;
+        let update = OutboxUpdate {
+            key: key.to_owned(),
+            status: status.to_owned(),
+            attempts: retry.then_some(0),
+            next_attempt_at: retry.then_some(now),
+            last_error: None,
+            response: None,
+            only_pending: false,
+        };
         self.inner.command_now(&entry.instance, command, Some(update)).await?;
         let entry = self.inner.store.outbox_entry(key).await?.ok_or_else(|| EngineError::NotFound(key.to_owned()))?;
         if retry {

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Extension, State};
+use backroom_engine::runner::DeadLetterAction;
 use backroom_store::OutboxRecord;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -100,10 +101,15 @@ pub async fn list(
     Ok(Json(DeadLetterPage { dead_letters }))
 }
 
-async fn resolve(state: &AppState, caller: &Caller, key: &str, action: &str) -> Result<Json<OutboxRecord>, ApiError> {
+async fn resolve(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    action: DeadLetterAction,
+) -> Result<Json<OutboxRecord>, ApiError> {
     authorize(caller, Action::ResolveDeadLetter, None)?;
     let entry = state.engine.resolve_dead_letter(key, action, &caller.0.name).await?;
-    tracing::info!(key = %key, action, by = %caller.0.name, "dead letter resolved");
+    tracing::info!(key = %key, action = ?action, by = %caller.0.name, "dead letter resolved");
     Ok(Json(entry))
 }
 
@@ -134,7 +140,7 @@ pub async fn retry(
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<OutboxRecord>, ApiError> {
-    resolve(&state, &caller, &key, "retry").await
+    resolve(&state, &caller, &key, DeadLetterAction::Retry).await
 }
 
 /// Skip a dead letter.
@@ -163,7 +169,7 @@ pub async fn skip(
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<OutboxRecord>, ApiError> {
-    resolve(&state, &caller, &key, "skip").await
+    resolve(&state, &caller, &key, DeadLetterAction::Skip).await
 }
 
 /// Compensate a dead letter.
@@ -192,5 +198,5 @@ pub async fn compensate(
     Extension(caller): Extension<Caller>,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<OutboxRecord>, ApiError> {
-    resolve(&state, &caller, &key, "compensate").await
+    resolve(&state, &caller, &key, DeadLetterAction::Compensate).await
 }
