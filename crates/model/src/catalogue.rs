@@ -87,6 +87,13 @@ catalogue! {
     OrderPlaced => "order.placed", CustomerOrder, "A customer placed an ecommerce order.";
     OrderException => "order.exception", OrderException, "Fulfilment of a customer order is late or failed.";
     PromotionScheduled => "promotion.scheduled", Promotion, "Merchandising scheduled a promotion.";
+    DespatchAdvised => "despatch.advised", DespatchAdvice, "A supplier or distribution centre announced goods it shipped (an ASN).";
+    PoAcknowledged => "po.acknowledged", PurchaseOrderResponse, "A supplier accepted, changed or rejected a purchase order.";
+    InventoryAdvised => "inventory.advised", InventoryAdvice, "A supplier or outside warehouse reported the stock it holds.";
+    InventoryMoved => "inventory.moved", StockMovement, "Stock moved between areas of one location (back room to shelf).";
+    PosControl => "pos.control", TillControl, "A till recorded a control transaction (open, close, pickup, cancelled receipt); not demand.";
+    EventRetracted => "event.retracted", EventRetraction, "A source declared one of its earlier events wrong.";
+    GoodsObserved => "goods.observed", GoodsObservation, "A tracking system saw goods at a place and in a state; no stock changes.";
 }
 
 impl std::fmt::Display for EventType {
@@ -112,6 +119,13 @@ pub enum EventPayload {
     CustomerOrder(CustomerOrder),
     OrderException(OrderException),
     Promotion(Promotion),
+    DespatchAdvice(DespatchAdvice),
+    PurchaseOrderResponse(PurchaseOrderResponse),
+    InventoryAdvice(InventoryAdvice),
+    StockMovement(StockMovement),
+    TillControl(TillControl),
+    EventRetraction(EventRetraction),
+    GoodsObservation(GoodsObservation),
 }
 
 impl EventPayload {
@@ -142,6 +156,13 @@ impl EventPayload {
             CustomerOrder(d) => d.check(c, p),
             OrderException(d) => d.check(c, p),
             Promotion(d) => d.check(c, p),
+            DespatchAdvice(d) => d.check(c, p),
+            PurchaseOrderResponse(d) => d.check(c, p),
+            InventoryAdvice(d) => d.check(c, p),
+            StockMovement(d) => d.check(c, p),
+            TillControl(d) => d.check(c, p),
+            EventRetraction(d) => d.check(c, p),
+            GoodsObservation(d) => d.check(c, p),
         }
     }
 
@@ -222,6 +243,45 @@ impl EventPayload {
                 d.items.iter().for_each(|i| s.item(i.item.key()));
                 s.document(d.promotion_id.as_str());
             }
+            DespatchAdvice(d) => {
+                if let Some(l) = &d.ship_from {
+                    s.location(l);
+                }
+                s.location(&d.ship_to);
+                d.lines.iter().for_each(|l| s.item(l.item.key()));
+                s.document(d.despatch_number.as_str());
+                if let Some(n) = &d.po_number {
+                    s.document(n.as_str());
+                }
+            }
+            PurchaseOrderResponse(d) => {
+                d.lines.iter().for_each(|l| s.item(l.item.key()));
+                s.document(d.po_number.as_str());
+            }
+            InventoryAdvice(d) => {
+                if let Some(l) = &d.location {
+                    s.location(l);
+                }
+                d.lines.iter().for_each(|l| s.item(l.item.key()));
+                s.document(d.advice_number.as_str());
+            }
+            StockMovement(d) => {
+                s.location(&d.location);
+                d.lines.iter().for_each(|l| s.item(l.item.key()));
+                s.document(d.movement_number.as_str());
+            }
+            TillControl(d) => {
+                s.location(&d.location);
+                s.document(d.transaction_id.as_str());
+            }
+            EventRetraction(_) => {}
+            GoodsObservation(d) => {
+                if let Some(l) = &d.location {
+                    s.location(l);
+                }
+                d.items.iter().for_each(|l| s.item(l.item.key()));
+                d.documents.iter().for_each(|n| s.document(n));
+            }
         }
         s
     }
@@ -244,6 +304,13 @@ impl Serialize for EventPayload {
             CustomerOrder(d) => d.serialize(serializer),
             OrderException(d) => d.serialize(serializer),
             Promotion(d) => d.serialize(serializer),
+            DespatchAdvice(d) => d.serialize(serializer),
+            PurchaseOrderResponse(d) => d.serialize(serializer),
+            InventoryAdvice(d) => d.serialize(serializer),
+            StockMovement(d) => d.serialize(serializer),
+            TillControl(d) => d.serialize(serializer),
+            EventRetraction(d) => d.serialize(serializer),
+            GoodsObservation(d) => d.serialize(serializer),
         }
     }
 }
@@ -283,6 +350,6 @@ mod tests {
             assert_eq!(schema["type"], "object", "{t}");
             let _ = validator(t);
         }
-        assert_eq!(EventType::ALL.len(), 16);
+        assert_eq!(EventType::ALL.len(), 23);
     }
 }

@@ -82,6 +82,11 @@ pub enum AdjustmentReason {
     Correction,
     /// A write-off approved by finance.
     WriteOff,
+    /// Sold, as seen by the store's own tracking (an RFID exit read), not by a till: tills report
+    /// sales as `pos.sale`, which is what demand is measured from.
+    Sold,
+    /// Taken back from a customer, as seen by the store's own tracking.
+    Returned,
     /// Any other reason.
     Other,
 }

@@ -4,6 +4,7 @@
 //! with its JSON path; structural rules (types, required fields) come from its JSON Schema.
 
 mod inventory;
+mod logistics;
 mod orders;
 mod promotions;
 mod purchasing;
@@ -11,6 +12,7 @@ mod sales;
 mod transfers;
 
 pub use inventory::*;
+pub use logistics::*;
 pub use orders::*;
 pub use promotions::*;
 pub use purchasing::*;
