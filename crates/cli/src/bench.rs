@@ -39,6 +39,8 @@ pub enum Command {
     /// Workflow engine: instances and transitions per second, event → completion and
     /// event → task latency at half load.
     Engine(crate::bench_engine::EngineArgs),
+    /// Document formats: parse throughput (MB/s, documents/s) on the shared samples.
+    Formats(crate::bench_formats::FormatsArgs),
 }
 
 #[derive(clap::Args)]
@@ -78,6 +80,7 @@ pub async fn run(_cli: &Cli, cmd: &Command) -> anyhow::Result<ExitCode> {
             }
             return crate::bench_engine::run(args).await;
         }
+        Command::Formats(args) => return crate::bench_formats::run(args),
     };
     if cfg!(debug_assertions) && !args.json {
         eprintln!("warning: this is a debug build; build with --release for meaningful numbers");

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_engine;
+mod bench_formats;
 mod commands;
 
 use std::path::PathBuf;
@@ -33,8 +34,11 @@ enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Keys(commands::keys::Command),
-    /// Ingest events from files: NDJSON, JSON (one event or an array) or CSV with a mapping.
+    /// Ingest files: partner documents (EPCIS, UBL, CII, Factur-X, X12, EDIFACT, POSLog),
+    /// NDJSON or JSON events, or CSV with a mapping.
     Ingest(commands::ingest::Args),
+    /// Show a partner document in canonical form, without storing it.
+    Convert(commands::convert::Args),
     /// Read the event log.
     #[command(subcommand)]
     Events(commands::events::Command),
@@ -72,6 +76,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => commands::serve::run(&cli, args).await,
             Command::Keys(cmd) => commands::keys::run(&cli, cmd).await,
             Command::Ingest(args) => commands::ingest::run(&cli, args).await,
+            Command::Convert(args) => commands::convert::run(args),
             Command::Events(cmd) => commands::events::run(&cli, cmd).await,
             Command::Bench(cmd) => bench::run(&cli, cmd).await,
             Command::Workflows(cmd) => commands::workflows::run(cmd).await,

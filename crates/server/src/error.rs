@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use crate::routes::documents::DocumentProblem;
+
 /// Every error the API answers with. Each has one HTTP status, one type and one explanation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -32,6 +34,9 @@ pub enum ErrorCode {
     Conflict,
     /// A workflow definition is not valid; `problems` lists every problem.
     DefinitionInvalid,
+    /// A partner document is not in a supported format or is invalid; `document_problems` lists
+    /// every problem with its place in the document.
+    DocumentInvalid,
     /// A task decision was refused: the outcome or a field is not allowed.
     TaskRefused,
     /// The store cannot take the request now; retry later.
@@ -106,6 +111,13 @@ const TABLE: &[(ErrorCode, &str, u16, &str, &str)] = &[
         422,
         "invalid_request",
         "The workflow definition is not valid; `problems` lists every problem with its file, line, column, step and message. Nothing was saved.",
+    ),
+    (
+        ErrorCode::DocumentInvalid,
+        "document_invalid",
+        422,
+        "invalid_request",
+        "The document is not in a supported format (EPCIS, UBL, CII, Factur-X, X12, EDIFACT, POSLog) or breaks its standard's rules; `document_problems` lists each problem with its line and column (and XPath or JSON path), or segment and element, and the rule id when the standard names one. Nothing from the document was stored.",
     ),
     (
         ErrorCode::TaskRefused,
@@ -203,6 +215,9 @@ pub struct ErrorBody {
     /// For `definition_invalid`: every problem in the definition.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problems: Option<Vec<DefinitionProblem>>,
+    /// For `document_invalid`: every problem in the document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_problems: Option<Vec<DocumentProblem>>,
 }
 
 /// An error answered by the API.
@@ -212,12 +227,18 @@ pub struct ApiError {
     message: String,
     errors: Option<Vec<EventProblem>>,
     problems: Option<Vec<DefinitionProblem>>,
+    document_problems: Option<Vec<DocumentProblem>>,
 }
 
 impl ApiError {
     /// An error with a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), errors: None, problems: None }
+        Self { code, message: message.into(), errors: None, problems: None, document_problems: None }
+    }
+
+    /// A `document_invalid` error listing every problem of a partner document.
+    pub fn document_invalid(message: String, problems: Vec<DocumentProblem>) -> Self {
+        Self { document_problems: Some(problems), ..Self::new(ErrorCode::DocumentInvalid, message) }
     }
 
     /// A `definition_invalid` error listing every problem of a definition.
@@ -237,6 +258,7 @@ impl ApiError {
             ),
             errors: None,
             problems: Some(list),
+            document_problems: None,
         }
     }
 
@@ -252,6 +274,7 @@ impl ApiError {
             ),
             errors: Some(errors),
             problems: None,
+            document_problems: None,
         }
     }
 
@@ -312,6 +335,7 @@ impl IntoResponse for ApiError {
             link: format!("/docs/errors#{}", row.1),
             errors: self.errors,
             problems: self.problems,
+            document_problems: self.document_problems,
         };
         let mut response = (self.code.status(), Json(body)).into_response();
         if self.code == ErrorCode::Unauthorized {

@@ -69,6 +69,7 @@ pub enum ServerError {
 fn v1_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(routes::events::ingest, routes::events::list))
+        .routes(routes!(routes::documents::ingest))
         .routes(routes!(routes::projections::stock))
         .routes(routes!(routes::projections::daily_sales))
         .routes(routes!(routes::meta::event_types))

@@ -49,6 +49,8 @@ pub enum Action {
     EditLocations,
     /// Read connectors and their circuit breakers.
     ReadConnectors,
+    /// Send partner documents (EPCIS, UBL, EDI, POSLog) to be recorded as events.
+    IngestDocuments,
 }
 
 impl Action {
@@ -68,6 +70,7 @@ impl Action {
             Action::ReadLocations => "read locations",
             Action::EditLocations => "edit locations",
             Action::ReadConnectors => "read connectors",
+            Action::IngestDocuments => "ingest documents",
         }
     }
 
@@ -92,17 +95,18 @@ pub const ADMIN: &str = "admin";
 /// Whether the caller's key may perform `action` (on `scope`, the location code the action
 /// concerns, when it concerns one).
 ///
-/// Today: `admin` keys may do everything; other keys may do the read actions and claim and
-/// decide tasks. `scope` is not weighed here yet (location scopes are applied to tasks by
-/// [`check_location`] and [`visible_locations`]); the governance issue replaces this body with
-/// the permission table, which will weigh it.
+/// Today: `admin` keys may do everything; other keys may do the read actions, claim and
+/// decide tasks, and ingest documents (as any key may ingest events). `scope` is not weighed
+/// here yet (location scopes are applied to tasks by [`check_location`] and
+/// [`visible_locations`]); the governance issue replaces this body with the permission table,
+/// which will weigh it.
 pub fn authorize(caller: &Caller, action: Action, scope: Option<&str>) -> Result<(), ApiError> {
     let _ = scope;
     let key = &caller.0;
     if key.roles.iter().any(|r| r == ADMIN) {
         return Ok(());
     }
-    if action.is_read() || matches!(action, Action::ClaimTask | Action::DecideTask) {
+    if action.is_read() || matches!(action, Action::ClaimTask | Action::DecideTask | Action::IngestDocuments) {
         return Ok(());
     }
     Err(ApiError::new(

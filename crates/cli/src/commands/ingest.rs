@@ -1,5 +1,10 @@
 //! `backroom ingest FILE…`: events from files into the local store or a running server.
 //!
+//! A file is a partner document when its content says so (EPCIS, UBL, CII, Factur-X, X12,
+//! EDIFACT, POSLog: see `backroom_formats`), and its acknowledgements (X12 997s) are written
+//! next to it or into `--replies DIR`; otherwise it is JSON or NDJSON events, or CSV with
+//! `--mapping`.
+//!
 //! Each file is all-or-nothing: it is read and validated whole, and if any event in it is
 //! invalid, nothing from it is ingested and every problem is reported with its line (or CSV rows)
 //! and JSON path. Valid files are appended in batches; ingesting a file again is harmless, since
@@ -11,10 +16,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use backroom_formats::csv::{CsvMapping, map_csv};
+use backroom_formats::{Reply, detect};
 use backroom_model::{NewEvent, validate_event};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
+use super::convert::DocumentOptions;
 use super::{Remote, api_error, open_store};
 use crate::Cli;
 
@@ -31,6 +38,12 @@ pub struct Args {
     /// TOML mapping that turns CSV rows into events (every file is then read as CSV).
     #[arg(long)]
     mapping: Option<PathBuf>,
+    /// Where to write the acknowledgements partner documents call for (X12 997s); next to
+    /// each document when not given.
+    #[arg(long)]
+    replies: Option<PathBuf>,
+    #[command(flatten)]
+    document: DocumentOptions,
     /// Events per append (per request with --server).
     #[arg(long, default_value_t = 2000)]
     batch: usize,
@@ -44,11 +57,56 @@ struct Located {
     value: Value,
 }
 
-fn read_events(path: &Path, mapping: Option<&CsvMapping>) -> anyhow::Result<Vec<Located>> {
+/// A file's raw events, and the replies its format calls for.
+fn read_events(
+    path: &Path,
+    mapping: Option<&CsvMapping>,
+    reader: &Reader,
+) -> anyhow::Result<(Vec<Located>, Vec<Reply>)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let name = path.display().to_string();
+    if mapping.is_none() && detect(&bytes).is_some() {
+        let parsed = backroom_formats::parse(&bytes, &reader.context()).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let events = parsed
+            .raw_events()
+            .into_iter()
+            .enumerate()
+            .map(|(i, value)| Located { origin: format!("{name} ({}) event {}", parsed.format, i + 1), value })
+            .collect();
+        return Ok((events, parsed.replies));
+    }
+    read_event_files(&bytes, &name, mapping).map(|events| (events, Vec::new()))
+}
+
+/// How partner documents are read: the options and the known locations' time zones.
+struct Reader {
+    options: DocumentOptions,
+    time_zones: std::collections::HashMap<String, chrono_tz::Tz>,
+}
+
+impl Reader {
+    fn context(&self) -> backroom_formats::Context {
+        self.options.context(self.time_zones.clone())
+    }
+}
+
+/// Writes a document's replies beside it (or into `dir`), named after it; returns the paths.
+fn write_replies(path: &Path, dir: Option<&Path>, replies: &[Reply]) -> anyhow::Result<Vec<PathBuf>> {
+    let stem = path.file_name().map_or_else(|| "document".into(), |n| n.to_string_lossy().into_owned());
+    let dir = dir.map_or_else(|| path.parent().unwrap_or(Path::new(".")).to_path_buf(), Path::to_path_buf);
+    let mut written = Vec::new();
+    for (i, r) in replies.iter().enumerate() {
+        let out = dir.join(format!("{stem}.{}.{}", r.kind, i + 1));
+        std::fs::write(&out, &r.body).with_context(|| format!("cannot write {}", out.display()))?;
+        written.push(out);
+    }
+    Ok(written)
+}
+
+/// Reads JSON, NDJSON or (with a mapping) CSV events.
+fn read_event_files(bytes: &[u8], name: &str, mapping: Option<&CsvMapping>) -> anyhow::Result<Vec<Located>> {
     if let Some(mapping) = mapping {
-        let mapped = map_csv(&bytes, mapping).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let mapped = map_csv(bytes, mapping).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         return Ok(mapped
             .into_iter()
             .map(|m| {
@@ -61,7 +119,7 @@ fn read_events(path: &Path, mapping: Option<&CsvMapping>) -> anyhow::Result<Vec<
             })
             .collect());
     }
-    let text = std::str::from_utf8(&bytes).with_context(|| format!("{name} is not UTF-8 text"))?;
+    let text = std::str::from_utf8(bytes).with_context(|| format!("{name} is not UTF-8 text"))?;
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') || serde_json::from_str::<Value>(text).is_ok() {
         let value: Value = serde_json::from_str(text)
@@ -125,11 +183,23 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         Some(_) => None,
         None => Some(open_store(cli).await?),
     };
+    let time_zones = match &store {
+        Some(store) => store
+            .locations()
+            .await?
+            .into_iter()
+            .filter_map(|(code, value)| Some((code, value["time_zone"].as_str()?.parse().ok()?)))
+            .collect(),
+        None => Default::default(),
+    };
+    let reader = Reader { options: args.document.clone(), time_zones };
     let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
     let batch = args.batch.max(1);
     let mut summary = Summary::default();
     for path in &args.files {
-        let events = match read_events(path, mapping.as_ref()).and_then(|raw| {
+        let mut replies = Vec::new();
+        let events = match read_events(path, mapping.as_ref(), &reader).and_then(|(raw, r)| {
+            replies = r;
             let n = raw.len();
             validate_file(&raw).map_err(|problems| {
                 summary.rejected += n;
@@ -178,6 +248,9 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
         }
         if let Some(bar) = progress {
             bar.finish();
+        }
+        for written in write_replies(path, args.replies.as_deref(), &replies)? {
+            println!("{}: acknowledgement written to {}", path.display(), written.display());
         }
     }
     if let Some(store) = store {

@@ -1,5 +1,6 @@
 //! The subcommands.
 
+pub mod convert;
 pub mod events;
 pub mod ingest;
 pub mod keys;

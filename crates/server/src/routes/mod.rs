@@ -2,6 +2,7 @@
 
 pub mod connectors;
 pub mod dead_letters;
+pub mod documents;
 pub mod events;
 pub mod instances;
 pub mod locations;
