@@ -383,8 +383,9 @@ async fn store_batch(config: &StoreConfig, events: &[Value], batch: usize) -> an
 /// (c): single-event POSTs from concurrent clients, each on its own keep-alive connection.
 async fn http_single(config: &StoreConfig, args: &IngestArgs) -> anyhow::Result<HttpResult> {
     let store = Store::open(config).await?;
-    let (_, secret) =
-        store.create_key(&NewApiKey { name: "bench".into(), roles: vec!["admin".into()], scopes: vec![] }).await?;
+    let (_, secret) = store
+        .create_key(&NewApiKey { name: "bench".into(), roles: vec!["admin".into()], scopes: vec![] }, "bench")
+        .await?;
     let engine = backroom_engine::runner::Engine::start(
         store.clone(),
         backroom_engine::runner::EngineConfig::default(),

@@ -45,6 +45,9 @@ enum Command {
     /// Check and upload workflow definitions.
     #[command(subcommand)]
     Workflows(commands::workflows::Command),
+    /// Verify and export the audit chain.
+    #[command(subcommand)]
+    Audit(commands::audit::Command),
     /// Measure performance on this machine (release builds only give meaningful numbers).
     #[command(subcommand)]
     Bench(bench::Command),
@@ -77,6 +80,7 @@ fn main() -> std::process::ExitCode {
             Command::Keys(cmd) => commands::keys::run(&cli, cmd).await,
             Command::Ingest(args) => commands::ingest::run(&cli, args).await,
             Command::Convert(args) => commands::convert::run(args),
+            Command::Audit(cmd) => commands::audit::run(&cli, cmd).await,
             Command::Events(cmd) => commands::events::run(&cli, cmd).await,
             Command::Bench(cmd) => bench::run(&cli, cmd).await,
             Command::Workflows(cmd) => commands::workflows::run(cmd).await,

@@ -297,3 +297,47 @@ fn workflow_definitions_are_validated_with_file_line_and_step() {
     assert!(stderr.contains("broken.yaml:6:22: step fix: `teleport` is not a step kind"), "{stderr}");
     assert!(stderr.contains("broken.yaml:7:5: step spare: the step is unreachable"), "{stderr}");
 }
+
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+
+/// Partner documents are recognised by content: `convert` shows the canonical events without
+/// storing them; `ingest` records them (once), writes the 997 the partner expects beside them,
+/// and refuses a broken document whole with its place.
+#[test]
+fn partner_documents_are_converted_and_ingested() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Named without an extension: the content decides.
+    let order = dir.path().join("from-partner");
+    std::fs::copy(format!("{SAMPLES}/x12/x12/node-x12/850.edi"), &order).expect("copy the 850");
+    let invoice = format!("{SAMPLES}/ubl/peppol-bis-billing-3/examples/base-example.xml");
+
+    let converted = backroom(dir.path(), &["convert", invoice.as_str(), "--to", "json"]);
+    assert!(converted.status.success(), "{}", text(&converted.stderr));
+    let canonical: Value = serde_json::from_slice(&converted.stdout).expect("JSON");
+    assert_eq!(canonical["format"], "ubl");
+    assert_eq!(canonical["events"][0]["type"], "invoice.received");
+    assert_eq!(canonical["events"][0]["data"]["invoice_number"], "Snippet1");
+    let tail = backroom(dir.path(), &["events", "tail", "--after-seq", "0"]);
+    assert_eq!(text(&tail.stdout).trim(), "", "convert stores nothing");
+
+    let acks = dir.path().join("acks");
+    std::fs::create_dir(&acks).expect("acks dir");
+    let ingest = |files: &[&str]| {
+        backroom(dir.path(), &[&["ingest", "--replies", acks.to_str().expect("path")], files].concat())
+    };
+    let first = ingest(&[order.to_str().expect("path"), invoice.as_str()]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("accepted 2, duplicates 0, rejected 0"), "{}", text(&first.stdout));
+    let ack = std::fs::read_to_string(acks.join("from-partner.x12_997.1")).expect("the 997 is written");
+    assert!(ack.starts_with("ISA*") && ack.contains("AK1*PO*1421") && ack.contains("AK9*A*1*1*1"), "{ack}");
+    let again = ingest(&[order.to_str().expect("path"), invoice.as_str()]);
+    assert!(text(&again.stdout).contains("accepted 0, duplicates 2, rejected 0"), "{}", text(&again.stdout));
+
+    let broken = dir.path().join("broken.edi");
+    let edi = std::fs::read_to_string(&order).expect("850").replacen("SE*33*", "SE*34*", 1);
+    std::fs::write(&broken, edi).expect("write");
+    let refused = ingest(&[broken.to_str().expect("path")]);
+    assert_eq!(refused.status.code(), Some(2));
+    let message = text(&refused.stderr);
+    assert!(message.contains("segment 35 (SE), element SE01"), "{message}");
+}

@@ -145,7 +145,7 @@ async fn in_flight_instances_finish_on_their_version() {
     }
 
     // Deactivating v2 sends new events to v1 again (the newest active version).
-    engine.set_active("stockout_replenishment", 2, false).await.expect("deactivated");
+    engine.set_active("stockout_replenishment", 2, false, "ops-admin").await.expect("deactivated");
     store.append(vec![stockout("v1-again", "STORE-0003", "SKU-1")]).await.expect("appended");
     let third = wait_for("a task from v1 again", async || {
         let q = TaskQuery { role: Some("store_manager".into()), status: Some("open".into()), ..Default::default() };

@@ -6,13 +6,13 @@
 //! either syntax gives the same canonical invoice.
 
 use backroom_model::{
-    Currency, DocumentNumber, Gtin, InvoiceKind, InvoiceLine, ItemRef, Money, Quantity, Sku, SupplierId,
-    SupplierInvoice, UnitCode,
+    Currency, DocumentNumber, EventPayload, EventType, Gtin, InvoiceKind, InvoiceLine, ItemRef, Money, NewEvent,
+    Quantity, Sku, SupplierId, SupplierInvoice, UnitCode,
 };
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 
-use crate::to_code;
+use crate::{Context, to_code};
 
 /// A party (seller BG-4 or buyer BG-7).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -125,6 +125,9 @@ pub struct SemanticInvoice {
     pub payable: Option<Decimal>,
 }
 
+/// Decimal places kept of a unit price computed as net price / base quantity (the model's money scale).
+const UNIT_PRICE_SCALE: u32 = 6;
+
 /// Type codes (UNCL1001) of credit notes.
 const CREDIT_NOTE_CODES: [&str; 5] = ["81", "83", "381", "396", "532"];
 
@@ -134,8 +137,8 @@ impl SemanticInvoice {
     ///
     /// Amounts are kept with the signs the document has; the canonical invoice's `total` is
     /// the total with VAT (BT-112) and its `tax_total` the VAT total (BT-110). A line's unit
-    /// price is the net price divided by its base quantity. Line numbers are the line
-    /// identifiers when they are whole numbers, else positions.
+    /// price is the net price divided by its base quantity, rounded to 6 decimals. Line numbers
+    /// are the line identifiers when they are distinct whole numbers, else positions.
     pub fn to_canonical(&self) -> Result<SupplierInvoice, Vec<(&'static str, String)>> {
         let mut problems = Vec::new();
         let number = to_code(&self.number);
@@ -152,22 +155,33 @@ impl SemanticInvoice {
         let currency = Currency(self.currency.clone());
         let money = |amount: Decimal| Money { amount, currency: currency.clone() };
         let mut lines = Vec::with_capacity(self.lines.len());
-        let numeric = self.lines.iter().all(|l| l.id.trim().parse::<u32>().is_ok());
+        let ids: Vec<Option<u32>> = self.lines.iter().map(|l| l.id.trim().parse::<u32>().ok()).collect();
+        let mut distinct: Vec<u32> = ids.iter().flatten().copied().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let numeric = distinct.len() == ids.len();
         for (i, l) in self.lines.iter().enumerate() {
             let line =
                 if numeric { l.id.trim().parse().unwrap_or(0) } else { u32::try_from(i + 1).unwrap_or(u32::MAX) };
-            let Some(item) = item_ref(l) else {
+            let Some(item) = l.item() else {
                 problems
                     .push(("BT-157", format!("line {:?} has no standard, buyer's or seller's item identifier", l.id)));
                 continue;
             };
             let base = l.base_quantity.filter(|b| !b.is_zero()).unwrap_or(Decimal::ONE);
+            let Some(unit_price) = l.price.checked_div(base) else {
+                problems.push((
+                    "BT-146",
+                    format!("line {:?}: net price {} / base quantity {base} is out of range", l.id, l.price),
+                ));
+                continue;
+            };
             lines.push(InvoiceLine {
                 line,
                 po_line: l.order_line.as_deref().and_then(|s| s.trim().parse().ok()),
                 item,
                 quantity: Quantity { value: l.quantity, unit: UnitCode(l.unit.clone()) },
-                unit_price: money((l.price / base).normalize()),
+                unit_price: money(unit_price.round_dp(UNIT_PRICE_SCALE).normalize()),
                 net_amount: money(l.net_amount),
                 tax_rate_percent: l.vat_rate,
             });
@@ -198,9 +212,37 @@ impl SemanticInvoice {
     }
 }
 
+impl SemanticLine {
+    /// The canonical item of the line (GTIN, buyer's or seller's identifier, else the name as a
+    /// SKU, see the module's mapping); `None` only when the line has neither
+    /// an identifier nor a name.
+    pub fn item(&self) -> Option<ItemRef> {
+        item_ref(self)
+    }
+}
+
+/// The one `invoice.received` event both syntaxes give for a canonical invoice:
+/// id `invoice/<supplier>/<invoice number>` (`credit-note/…` for credit notes; stable, so
+/// re-ingesting is harmless), occurred at
+/// the issue day 00:00 UTC, source `ctx.source` or else `supplier/<supplier>`.
+pub fn received_event(invoice: SupplierInvoice, cx: &Context) -> NewEvent {
+    let supplier = invoice.supplier.0.clone();
+    let kind = match invoice.kind {
+        InvoiceKind::Invoice => "invoice",
+        InvoiceKind::CreditNote => "credit-note",
+    };
+    let id = format!("{kind}/{supplier}/{}", invoice.invoice_number.0);
+    let occurred_at = invoice.issued_on.and_time(NaiveTime::MIN).and_utc();
+    let source = cx.source_or(|| format!("supplier/{supplier}"));
+    NewEvent::new(id, EventType::InvoiceReceived, source, occurred_at, EventPayload::SupplierInvoice(invoice))
+}
+
 /// The item of a line: a GTIN when the standard identifier is one (scheme 0160, or a valid
 /// GTIN without scheme), and the buyer's identifier (the retailer's own SKU) or else the
-/// seller's as SKU.
+/// seller's as SKU. Without any of them, the standard identifier, else the item name (BT-153,
+/// the one item term EN 16931 requires) as a code, so that an invoice naming its items only in
+/// words (services, rent, freight) is received and its lines are left for matching to question
+/// rather than refused.
 fn item_ref(l: &SemanticLine) -> Option<ItemRef> {
     let gtin = l
         .standard_item_id
@@ -211,7 +253,12 @@ fn item_ref(l: &SemanticLine) -> Option<ItemRef> {
     let sku =
         [l.buyer_item_id.as_deref(), l.seller_item_id.as_deref()].into_iter().flatten().find_map(to_code).map(Sku);
     let sku = match (&gtin, sku) {
-        (None, None) => l.standard_item_id.as_ref().and_then(|(_, v)| to_code(v)).map(Sku),
+        (None, None) => l
+            .standard_item_id
+            .as_ref()
+            .and_then(|(_, v)| to_code(v))
+            .or_else(|| l.name.as_deref().and_then(to_code))
+            .map(Sku),
         (_, sku) => sku,
     };
     (gtin.is_some() || sku.is_some()).then_some(ItemRef { gtin, sku })

@@ -38,6 +38,7 @@ pub mod edifact;
 pub mod en16931;
 pub mod epcis;
 pub mod facturx;
+pub mod peppol;
 pub mod poslog;
 mod problem;
 pub mod ubl;
@@ -222,20 +223,6 @@ impl fmt::Display for FormatError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_keep_what_a_code_may_hold() {
-        assert_eq!(to_code(" DE 123 456 789 ").as_deref(), Some("DE-123-456-789"));
-        assert_eq!(to_code("urn:epc:id:sgln:0614141.00777.0").as_deref(), Some("urn:epc:id:sgln:0614141.00777.0"));
-        assert_eq!(to_code("--Ä--x").as_deref(), Some("x"));
-        assert_eq!(to_code("  "), None);
-        assert_eq!(to_code(&"9".repeat(80)).map(|c| c.len()), Some(64));
-    }
-}
-
 /// The first bytes of a document, looked at once for every detector.
 pub struct Sniff<'a> {
     /// The document without a leading byte-order mark and whitespace.
@@ -364,5 +351,19 @@ fn unrecognised(sniff: &Sniff<'_>) -> String {
         }
         None if sniff.head.is_empty() => format!("the document is empty; expected {accepted}"),
         None => format!("the content is not a known document format; expected {accepted}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_keep_what_a_code_may_hold() {
+        assert_eq!(to_code(" DE 123 456 789 ").as_deref(), Some("DE-123-456-789"));
+        assert_eq!(to_code("urn:epc:id:sgln:0614141.00777.0").as_deref(), Some("urn:epc:id:sgln:0614141.00777.0"));
+        assert_eq!(to_code("--Ä--x").as_deref(), Some("x"));
+        assert_eq!(to_code("  "), None);
+        assert_eq!(to_code(&"9".repeat(80)).map(|c| c.len()), Some(64));
     }
 }

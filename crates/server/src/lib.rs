@@ -93,6 +93,8 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::dead_letters::compensate))
         .routes(routes!(routes::locations::list, routes::locations::save))
         .routes(routes!(routes::connectors::list))
+        .routes(routes!(routes::audit::list))
+        .routes(routes!(routes::audit::verify))
 }
 
 /// Operational routes open without a key: health, readiness, metrics, documentation.
@@ -179,7 +181,7 @@ pub async fn bootstrap(store: &Store, config: &Config) -> Result<(), ServerError
         && store.key_count().await? == 0
     {
         let key = NewApiKey { name: "bootstrap-admin".to_owned(), roles: vec!["admin".to_owned()], scopes: vec![] };
-        store.import_key(&key, secret).await?;
+        store.import_key(&key, secret, "bootstrap").await?;
         tracing::info!("installed the bootstrap admin key from the configuration");
     }
     Ok(())

@@ -51,6 +51,8 @@ pub enum Action {
     ReadConnectors,
     /// Send partner documents (EPCIS, UBL, EDI, POSLog) to be recorded as events.
     IngestDocuments,
+    /// Read and verify the audit record.
+    ReadAudit,
 }
 
 impl Action {
@@ -71,6 +73,7 @@ impl Action {
             Action::EditLocations => "edit locations",
             Action::ReadConnectors => "read connectors",
             Action::IngestDocuments => "ingest documents",
+            Action::ReadAudit => "read the audit record",
         }
     }
 
@@ -91,6 +94,8 @@ impl Action {
 
 /// The role that may do everything.
 pub const ADMIN: &str = "admin";
+/// The role that may read the audit record (besides admins).
+pub const AUDITOR: &str = "auditor";
 
 /// Whether the caller's key may perform `action` (on `scope`, the location code the action
 /// concerns, when it concerns one).
@@ -105,6 +110,18 @@ pub fn authorize(caller: &Caller, action: Action, scope: Option<&str>) -> Result
     let key = &caller.0;
     if key.roles.iter().any(|r| r == ADMIN) {
         return Ok(());
+    }
+    if action == Action::ReadAudit {
+        if key.roles.iter().any(|r| r == AUDITOR) {
+            return Ok(());
+        }
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "the API key {:?} may not read the audit record: it needs the role `{AUDITOR}` or `{ADMIN}`",
+                key.name
+            ),
+        ));
     }
     if action.is_read() || matches!(action, Action::ClaimTask | Action::DecideTask | Action::IngestDocuments) {
         return Ok(());

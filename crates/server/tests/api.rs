@@ -276,8 +276,8 @@ async fn every_client_error_has_the_one_error_shape() {
     let empty = Request::get("/v1/stock").header(header::AUTHORIZATION, "Bearer ");
     check(&t.send(empty.body(Body::empty()).unwrap()).await, 401, "unauthorized", "authentication_error", &[]);
     let new = backroom_store::NewApiKey { name: "leaver".into(), roles: vec!["admin".into()], scopes: vec![] };
-    let (key, secret) = t.store.create_key(&new).await.expect("key");
-    t.store.revoke_key(&key.id).await.expect("revoke");
+    let (key, secret) = t.store.create_key(&new, "test").await.expect("key");
+    t.store.revoke_key(&key.id, "test").await.expect("revoke");
     let revoked = Request::post("/v1/events")
         .header(header::AUTHORIZATION, format!("Bearer {secret}"))
         .header(header::CONTENT_TYPE, "application/json");
@@ -434,6 +434,9 @@ async fn openapi_lists_every_route_and_its_security() {
         "/v1/dead-letters/{key}/compensate",
         "/v1/locations",
         "/v1/connectors",
+        "/v1/documents",
+        "/v1/audit",
+        "/v1/audit/verify",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -476,7 +479,7 @@ async fn openapi_lists_every_route_and_its_security() {
             }
         }
     }
-    assert_eq!(v1.len(), 27, "{v1:?}");
+    assert_eq!(v1.len(), 30, "{v1:?}");
     for (method, uri) in &v1 {
         let anonymous = Request::builder()
             .method(method.clone())
@@ -521,9 +524,9 @@ async fn schemas_describe_every_event_type() {
     let t = TestApp::sqlite().await;
     let list = t.get("/v1/schemas/events").await.expect(200).json();
     let types = list.as_array().expect("a list of event types");
-    assert_eq!(types.len(), 16, "{list}");
+    assert_eq!(types.len(), 23, "{list}");
     let names: BTreeSet<&str> = types.iter().map(|t| t["name"].as_str().expect("name")).collect();
-    assert_eq!(names.len(), 16, "names are unique");
+    assert_eq!(names.len(), 23, "names are unique");
     for name in
         ["pos.sale", "pos.return", "inventory.counted", "receipt.posted", "transfer.shipped", "promotion.scheduled"]
     {

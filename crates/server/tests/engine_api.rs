@@ -503,6 +503,36 @@ async fn a_stockout_becomes_a_task_decided_through_the_api(t: TestApp) {
     assert_error(&t.get("/v1/tasks/nothing").await, 404, "not_found", "invalid_request", &[]);
     assert_eq!(inbox(&t, "?status=all", None).await.len(), 1);
     assert_eq!(inbox(&t, "", None).await, Vec::<Value>::new(), "the open inbox is empty again");
+
+    // The audit record holds the automatic decision with its receipt, the person's claim and
+    // decision with the reason, and the external effect; only auditors and admins read it.
+    let audit = t.get(&format!("/v1/audit?subject=instance/{instance}/")).await.expect(200).json();
+    let entries = audit["entries"].as_array().expect("entries");
+    let kinds: Vec<&str> = entries.iter().map(|e| e["kind"].as_str().unwrap_or("")).collect();
+    // The admin claimed twice (a repeated claim by the holder is recorded too), then decided.
+    assert_eq!(
+        kinds,
+        ["decision.automatic", "task.claimed", "task.claimed", "task.decided", "action.completed"],
+        "{audit:#}"
+    );
+    assert_eq!(entries[0]["actor"], "system");
+    assert_eq!(entries[0]["after"]["matched"], json!(["empty"]), "the receipt names the rows matched");
+    assert_eq!(entries[0]["after"]["workflow"], "stockout_replenishment@1");
+    assert_eq!((entries[1]["actor"].as_str(), entries[2]["actor"].as_str()), (Some("test"), Some("test")));
+    assert_eq!(entries[3]["actor"], "test");
+    assert_eq!(entries[3]["reason"], "DC has plenty");
+    assert_eq!(entries[4]["subject"], format!("instance/{instance}/transfer"));
+    for pair in entries.windows(2) {
+        assert!(pair[1]["seq"].as_i64() > pair[0]["seq"].as_i64(), "chain order");
+    }
+    let auditor = t.key("internal-audit", &["auditor"], &[]).await;
+    let reply = t.call(Method::GET, "/v1/audit?type=task.decided", Some(&auditor), None).await.expect(200).json();
+    assert_eq!(reply["entries"].as_array().map(Vec::len), Some(1), "{reply}");
+    let reply = t.call(Method::GET, "/v1/audit", Some(&north), None).await;
+    assert_error(&reply, 403, "forbidden", "permission_error", &["auditor"]);
+    let verified = t.call(Method::GET, "/v1/audit/verify", Some(&auditor), None).await.expect(200).json();
+    assert_eq!(verified["broken"], Value::Null, "{verified}");
+    assert!(verified["entries"].as_i64().is_some_and(|n| n >= 6), "keys, the definition and the decisions: {verified}");
     t.close().await;
 }
 

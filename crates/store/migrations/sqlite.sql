@@ -178,3 +178,22 @@ CREATE TABLE IF NOT EXISTS locations (
     data        TEXT    NOT NULL,  -- JSON, the model's Location
     updated_at  INTEGER NOT NULL
 );
+
+-- ----- audit chain ----------------------------------------------------------------------------
+-- Append-only; each row's hash covers the previous row's hash and its own content (see audit.rs).
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq         INTEGER  PRIMARY KEY,
+    at          INTEGER  NOT NULL,
+    actor       TEXT    NOT NULL,
+    role        TEXT,
+    scope       TEXT,
+    kind        TEXT    NOT NULL,
+    subject     TEXT    NOT NULL,
+    before      TEXT,             -- canonical JSON
+    after       TEXT,             -- canonical JSON
+    reason      TEXT,
+    prev_hash   TEXT    NOT NULL,
+    hash        TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_actor ON audit_log (actor, seq);
+CREATE INDEX IF NOT EXISTS audit_subject ON audit_log (subject, seq);

@@ -48,26 +48,6 @@ macro_rules! common_operations {
                 Ok(rows.iter().map($crate::rows::sales).collect::<sqlx::Result<_>>()?)
             }
 
-            pub(crate) async fn insert_key(&self, k: &$crate::ApiKey, hash: &str) -> $crate::Result<()> {
-                use $crate::query::Param;
-                let mut s = $crate::query::Sql::default();
-                s.push("INSERT INTO api_keys (id, name, prefix, hash, roles, scopes, created_at) VALUES (");
-                s.bind("?", Param::Text(k.id.clone()));
-                s.bind(", ?", Param::Text(k.name.clone()));
-                s.bind(", ?", Param::Text(k.prefix.clone()));
-                s.bind(", ?", Param::Text(hash.to_owned()));
-                s.bind(", ?", Param::Text(serde_json::to_string(&k.roles).unwrap_or_default()));
-                s.bind(", ?", Param::Text(serde_json::to_string(&k.scopes).unwrap_or_default()));
-                s.bind(", ?)", Param::Int(k.created_at.timestamp_micros()));
-                match Self::query(s).execute(&self.pool).await {
-                    Ok(_) => Ok(()),
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                        Err($crate::StoreError::Conflict("a key with this secret already exists".to_owned()))
-                    }
-                    Err(e) => Err(e.into()),
-                }
-            }
-
             pub(crate) async fn list_keys(&self) -> $crate::Result<Vec<$crate::ApiKey>> {
                 let rows = sqlx::query(
                     "SELECT id, name, prefix, roles, scopes, created_at, revoked_at FROM api_keys ORDER BY created_at DESC, id DESC",
@@ -93,32 +73,12 @@ macro_rules! common_operations {
                 Ok(row.as_ref().map($crate::rows::api_key).transpose()?)
             }
 
-            pub(crate) async fn revoke_key(&self, id_or_name: &str, now: i64) -> $crate::Result<$crate::ApiKey> {
-                let active: Vec<$crate::ApiKey> = self
-                    .list_keys()
-                    .await?
-                    .into_iter()
-                    .filter(|k| k.revoked_at.is_none() && (k.id == id_or_name || k.name == id_or_name))
-                    .collect();
-                let key = match active.as_slice() {
-                    [] => {
-                        return Err($crate::StoreError::NotFound(format!(
-                            "no active key has the id or name {id_or_name:?}; `backroom keys list` shows them"
-                        )));
-                    }
-                    [k] => k.clone(),
-                    _ => {
-                        return Err($crate::StoreError::Conflict(format!(
-                            "{} active keys are named {id_or_name:?}: revoke one by its id",
-                            active.len()
-                        )));
-                    }
-                };
-                let mut s = $crate::query::Sql::default();
-                s.bind("UPDATE api_keys SET revoked_at = ?", $crate::query::Param::Int(now));
-                s.bind(" WHERE id = ?", $crate::query::Param::Text(key.id.clone()));
-                Self::query(s).execute(&self.pool).await?;
-                Ok($crate::ApiKey { revoked_at: Some($crate::keys::micros_to_time(now)), ..key })
+            pub(crate) async fn audit_entries(
+                &self,
+                q: &$crate::audit::AuditQuery,
+            ) -> $crate::Result<Vec<$crate::audit::AuditRecord>> {
+                let rows = Self::query($crate::audit::select_sql(q)).fetch_all(&self.pool).await?;
+                Ok(rows.iter().map($crate::audit::audit_row).collect::<sqlx::Result<_>>()?)
             }
 
             pub(crate) async fn ping(&self) -> $crate::Result<()> {

@@ -279,6 +279,19 @@ pub struct EngineWrite {
     pub lease_until: Option<DateTime<Utc>>,
     /// The time of the write.
     pub now: Option<DateTime<Utc>>,
+    /// Entries for the audit chain, recorded in the same transaction as the rest.
+    pub audit: Vec<crate::audit::AuditEntry>,
+    /// API keys created or revoked.
+    pub keys: Vec<KeyChange>,
+}
+
+/// A change to the API keys, committed with its audit entry.
+#[derive(Clone, Debug)]
+pub enum KeyChange {
+    /// A new key and the hash of its secret.
+    Create(crate::ApiKey, String),
+    /// Revokes the key with this id at this time; fails with a conflict if it is not active.
+    Revoke(String, DateTime<Utc>),
 }
 
 impl EngineWrite {
@@ -296,6 +309,8 @@ impl EngineWrite {
             && self.outbox_updates.is_empty()
             && self.cursors.is_empty()
             && self.locations.is_empty()
+            && self.audit.is_empty()
+            && self.keys.is_empty()
     }
 
     /// Adds another write's rows to this one.
@@ -312,6 +327,8 @@ impl EngineWrite {
         self.outbox_updates.extend(other.outbox_updates);
         self.cursors.extend(other.cursors);
         self.locations.extend(other.locations);
+        self.audit.extend(other.audit);
+        self.keys.extend(other.keys);
         self.lease_owner = self.lease_owner.take().or(other.lease_owner);
         self.lease_until = self.lease_until.max(other.lease_until);
         self.now = self.now.max(other.now);
@@ -371,6 +388,27 @@ const CHUNK: usize = 500;
 pub(crate) fn statements(w: &EngineWrite, now: i64) -> Vec<Sql> {
     let now = w.now.map_or(now, micros);
     let mut out = Vec::new();
+    for k in &w.keys {
+        let mut s = Sql::default();
+        match k {
+            KeyChange::Create(k, hash) => {
+                s.push("INSERT INTO api_keys (id, name, prefix, hash, roles, scopes, created_at) VALUES (");
+                s.bind("?", Param::Text(k.id.clone()));
+                s.bind(", ?", Param::Text(k.name.clone()));
+                s.bind(", ?", Param::Text(k.prefix.clone()));
+                s.bind(", ?", Param::Text(hash.clone()));
+                s.bind(", ?", Param::Text(serde_json::to_string(&k.roles).unwrap_or_default()));
+                s.bind(", ?", Param::Text(serde_json::to_string(&k.scopes).unwrap_or_default()));
+                s.bind(", ?)", Param::Int(k.created_at.timestamp_micros()));
+            }
+            KeyChange::Revoke(id, at) => {
+                s.bind("UPDATE api_keys SET revoked_at = ?", Param::Int(micros(*at)));
+                s.bind(" WHERE id = ? AND revoked_at IS NULL", Param::Text(id.clone()));
+                s.must_change = true;
+            }
+        }
+        out.push(s);
+    }
     for d in &w.definitions {
         let mut s = Sql::default();
         s.push("INSERT INTO workflow_definitions (workflow, version, title, source, digest, active, created_at, created_by) VALUES (");

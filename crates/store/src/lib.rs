@@ -6,6 +6,7 @@
 //! it, so many callers share one transaction and one fsync. A caller's events are acknowledged
 //! only after that transaction has committed, and a request is never split across transactions.
 
+pub mod audit;
 mod backend;
 mod engine;
 mod fixed;
@@ -26,8 +27,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+pub use audit::{AuditEntry, AuditQuery, AuditRecord, ChainBreak, ChainReport};
 pub use engine::{
-    DefinitionRecord, EngineWrite, HistoryRecord, InboxRecord, InstanceQuery, InstanceRecord, InstanceWrite,
+    DefinitionRecord, EngineWrite, HistoryRecord, InboxRecord, InstanceQuery, InstanceRecord, InstanceWrite, KeyChange,
     OutboxRecord, OutboxUpdate, TaskQuery, TaskRecord, TaskUpdate,
 };
 pub use fixed::SCALE as PROJECTION_SCALE;
@@ -253,20 +255,34 @@ impl Store {
         dispatch!(self.daily_sales(q))
     }
 
-    /// Creates an API key; the returned secret is shown once and stored only as a hash.
-    pub async fn create_key(&self, key: &NewApiKey) -> Result<(ApiKey, String)> {
+    /// Creates an API key; the returned secret is shown once and stored only as a hash. The
+    /// key and its audit entry (by `actor`) are committed together.
+    pub async fn create_key(&self, key: &NewApiKey, actor: &str) -> Result<(ApiKey, String)> {
         let (record, secret) = keys::generate(key);
-        dispatch!(self.insert_key(&record, &hash_key(&secret)))?;
+        self.commit_key(KeyChange::Create(record.clone(), hash_key(&secret)), key_entry(actor, "key.created", &record))
+            .await?;
         Ok((record, secret))
     }
 
     /// Stores a key whose secret was chosen by the operator (the bootstrap admin key).
-    pub async fn import_key(&self, key: &NewApiKey, secret: &str) -> Result<ApiKey> {
+    pub async fn import_key(&self, key: &NewApiKey, secret: &str, actor: &str) -> Result<ApiKey> {
         let (record, _) = keys::generate(key);
         // An operator's secret may be short and guessable in part: keep only enough to recognise it.
         let record = ApiKey { prefix: format!("{}…", secret.chars().take(4).collect::<String>()), ..record };
-        dispatch!(self.insert_key(&record, &hash_key(secret)))?;
+        self.commit_key(KeyChange::Create(record.clone(), hash_key(secret)), key_entry(actor, "key.imported", &record))
+            .await?;
         Ok(record)
+    }
+
+    async fn commit_key(&self, change: KeyChange, entry: AuditEntry) -> Result<()> {
+        let write = EngineWrite { keys: vec![change], audit: vec![entry], ..EngineWrite::default() };
+        match self.writer.commit_engine(write, Vec::new()).await {
+            Ok(_) => Ok(()),
+            Err(StoreError::Conflict(m)) if m.contains("already exists") => {
+                Err(StoreError::Conflict("a key with this secret already exists".to_owned()))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Every key, newest first, revoked ones included.
@@ -279,10 +295,90 @@ impl Store {
         dispatch!(self.key_count())
     }
 
-    /// Revokes the key with this id, or the single active key with this name.
-    pub async fn revoke_key(&self, id_or_name: &str) -> Result<ApiKey> {
-        let now = Utc::now().timestamp_micros();
-        dispatch!(self.revoke_key(id_or_name, now))
+    /// Revokes the key with this id, or the single active key with this name, recording who
+    /// did it in the audit chain in the same transaction.
+    pub async fn revoke_key(&self, id_or_name: &str, actor: &str) -> Result<ApiKey> {
+        let active: Vec<ApiKey> = self
+            .list_keys()
+            .await?
+            .into_iter()
+            .filter(|k| k.revoked_at.is_none() && (k.id == id_or_name || k.name == id_or_name))
+            .collect();
+        let key = match active.as_slice() {
+            [] => {
+                return Err(StoreError::NotFound(format!(
+                    "no active key has the id or name {id_or_name:?}; `backroom keys list` shows them"
+                )));
+            }
+            [k] => k.clone(),
+            _ => {
+                return Err(StoreError::Conflict(format!(
+                    "{} active keys are named {id_or_name:?}: revoke one by its id",
+                    active.len()
+                )));
+            }
+        };
+        // Stored times keep microseconds: the answer shows what a later read will show.
+        let now = keys::micros_to_time(Utc::now().timestamp_micros());
+        let revoked = ApiKey { revoked_at: Some(now), ..key.clone() };
+        let entry = AuditEntry { before: Some(key_view(&key)), ..key_entry(actor, "key.revoked", &revoked) };
+        self.commit_key(KeyChange::Revoke(key.id.clone(), now), entry).await.map_err(|e| match e {
+            StoreError::Conflict(_) => StoreError::NotFound(format!("the key {id_or_name:?} was revoked meanwhile")),
+            other => other,
+        })?;
+        Ok(revoked)
+    }
+
+    /// Records entries in the audit chain on their own (for changes that write nothing else).
+    pub async fn record_audit(&self, entries: Vec<AuditEntry>) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let write = EngineWrite { audit: entries, ..EngineWrite::default() };
+        self.writer.commit_engine(write, Vec::new()).await.map(|_| ())
+    }
+
+    /// Reads the audit record, in chain order.
+    pub async fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        dispatch!(self.audit_entries(q))
+    }
+
+    /// Walks the whole audit chain and reports the first broken link: an entry edited,
+    /// deleted, inserted or moved since it was written. `known_head` is a `(seq, hash)` seen
+    /// earlier (from a previous verification); a chain that no longer reaches it was truncated.
+    pub async fn verify_audit(&self, known_head: Option<(i64, &str)>) -> Result<ChainReport> {
+        let mut head: Option<(i64, String)> = None;
+        loop {
+            let q = AuditQuery {
+                after_seq: head.as_ref().map_or(0, |h| h.0),
+                limit: audit::MAX_AUDIT_PAGE,
+                ..AuditQuery::default()
+            };
+            let page = self.audit(&q).await?;
+            if page.is_empty() {
+                break;
+            }
+            match audit::check(head.clone(), &page) {
+                Ok(h) => head = h,
+                Err(broken) => {
+                    return Ok(ChainReport {
+                        entries: head.as_ref().map_or(0, |h| h.0),
+                        head: head.map(|h| h.1),
+                        broken: Some(broken),
+                    });
+                }
+            }
+        }
+        let entries = head.as_ref().map_or(0, |h| h.0);
+        let broken = match known_head {
+            Some((seq, _)) if seq > entries => Some(ChainBreak::Truncated { entries }),
+            Some((seq, hash)) => {
+                let at = self.audit(&AuditQuery { after_seq: seq - 1, limit: 1, ..AuditQuery::default() }).await?;
+                (at.first().map(|r| r.hash.as_str()) != Some(hash)).then_some(ChainBreak::Unlinked { seq })
+            }
+            None => None,
+        };
+        Ok(ChainReport { entries, head: head.map(|h| h.1), broken })
     }
 
     /// The active key whose secret this is.
@@ -423,4 +519,16 @@ impl Store {
             Backend::Postgres(b) => b.close().await,
         }
     }
+}
+
+/// A key as the audit record shows it: never its secret or hash.
+fn key_view(k: &ApiKey) -> serde_json::Value {
+    serde_json::json!({
+        "id": k.id, "name": k.name, "prefix": k.prefix, "roles": k.roles, "scopes": k.scopes,
+        "revoked_at": k.revoked_at,
+    })
+}
+
+fn key_entry(actor: &str, kind: &str, k: &ApiKey) -> AuditEntry {
+    AuditEntry { after: Some(key_view(k)), ..AuditEntry::new(Utc::now(), actor, kind, &format!("key/{}", k.id)) }
 }

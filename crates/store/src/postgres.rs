@@ -20,6 +20,8 @@ use crate::{Result, StoreConfig, StoreError};
 const SCHEMA: &str = include_str!("../migrations/postgres.sql");
 /// Advisory lock keys (arbitrary constants, "BR" + purpose).
 const APPEND_LOCK: i64 = 0x4252_0001;
+/// Serialises extending the audit chain across processes.
+const AUDIT_LOCK: i64 = 0x4252_0002;
 const MIGRATE_LOCK: i64 = 0x4252_0002;
 
 #[derive(Clone)]
@@ -100,6 +102,21 @@ impl PgStore {
             };
             if must_change && changed == 0 {
                 return Err(StoreError::Conflict(message));
+            }
+        }
+        let audit: Vec<crate::audit::AuditEntry> = engine.iter().flat_map(|w| w.audit.iter().cloned()).collect();
+        if !audit.is_empty() {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_LOCK).execute(&mut *tx).await?;
+            let last = sqlx::query(crate::audit::LAST_SQL).fetch_optional(&mut *tx).await?;
+            let last = match last {
+                Some(row) => {
+                    use crate::rows::RowExt;
+                    Some((row.int("seq")?, row.text("hash")?))
+                }
+                None => None,
+            };
+            for chunk in crate::audit::link(last, &audit).chunks(500) {
+                Self::query(crate::audit::insert_sql(chunk)).execute(&mut *tx).await?;
             }
         }
         tx.commit().await?;

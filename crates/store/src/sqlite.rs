@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: WAL, `synchronous=FULL`, one writer connection on its own thread,
 //! readers on a pool.
 
+use rusqlite::OptionalExtension;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
@@ -170,6 +171,16 @@ impl SqliteWriter {
                 };
             if s.must_change && changed == 0 {
                 return Err(StoreError::Conflict(crate::engine::conflict_message(&s)));
+            }
+        }
+        let audit: Vec<crate::audit::AuditEntry> = engine.iter().flat_map(|w| w.audit.iter().cloned()).collect();
+        if !audit.is_empty() {
+            let last = tx
+                .query_row(crate::audit::LAST_SQL, [], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                .optional()?;
+            for chunk in crate::audit::link(last, &audit).chunks(500) {
+                let s = crate::audit::insert_sql(chunk);
+                tx.prepare_cached(&s.text)?.execute(rusqlite::params_from_iter(s.params.iter().map(param)))?;
             }
         }
         tx.commit()?;

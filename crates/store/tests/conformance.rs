@@ -290,21 +290,21 @@ conformance!(keys_are_hashed_listed_and_revoked, |t: TestStore| async move {
     let s = &t.store;
     assert_eq!(s.key_count().await.unwrap(), 0);
     let new = NewApiKey { name: "pos-gateway".into(), roles: vec!["integration".into()], scopes: vec!["S042".into()] };
-    let (key, secret) = s.create_key(&new).await.unwrap();
-    let (_, other) = s.create_key(&NewApiKey { name: "ops".into(), ..new.clone() }).await.unwrap();
+    let (key, secret) = s.create_key(&new, "test").await.unwrap();
+    let (_, other) = s.create_key(&NewApiKey { name: "ops".into(), ..new.clone() }, "test").await.unwrap();
     assert_eq!(s.authenticate(&secret).await.unwrap().unwrap().id, key.id);
     assert!(s.authenticate("brk_wrong").await.unwrap().is_none());
     let listed = s.list_keys().await.unwrap();
     assert_eq!(listed.len(), 2);
     assert!(listed.iter().all(|k| !format!("{k:?}").contains(&secret[4..])), "secrets are never stored");
     assert_eq!(listed.iter().find(|k| k.id == key.id).unwrap().scopes, ["S042"]);
-    let revoked = s.revoke_key("pos-gateway").await.unwrap();
+    let revoked = s.revoke_key("pos-gateway", "test").await.unwrap();
     assert!(revoked.revoked_at.is_some());
     assert!(s.authenticate(&secret).await.unwrap().is_none());
     assert!(s.authenticate(&other).await.unwrap().is_some());
-    assert!(s.revoke_key("pos-gateway").await.is_err(), "already revoked");
+    assert!(s.revoke_key("pos-gateway", "test").await.is_err(), "already revoked");
     let imported = s
-        .import_key(&NewApiKey { name: "bootstrap".into(), ..new }, "chosen-by-the-operator-0123456789")
+        .import_key(&NewApiKey { name: "bootstrap".into(), ..new }, "chosen-by-the-operator-0123456789", "test")
         .await
         .unwrap();
     assert_eq!(s.authenticate("chosen-by-the-operator-0123456789").await.unwrap().unwrap().id, imported.id);

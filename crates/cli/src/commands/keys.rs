@@ -40,7 +40,7 @@ pub async fn run(cli: &Cli, cmd: &Command) -> anyhow::Result<ExitCode> {
         Command::Create { name, roles, scopes } => {
             let roles = if roles.is_empty() { vec!["admin".to_owned()] } else { roles.clone() };
             let new = NewApiKey { name: name.clone(), roles, scopes: scopes.clone() };
-            let (key, secret) = store.create_key(&new).await?;
+            let (key, secret) = store.create_key(&new, &super::local_actor()).await?;
             eprintln!("created key {} ({}) with roles {}", key.id, key.name, key.roles.join(", "));
             eprintln!("store the secret now: it is not shown again");
             println!("{secret}");
@@ -67,7 +67,7 @@ pub async fn run(cli: &Cli, cmd: &Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Revoke { key } => {
-            let k = store.revoke_key(key).await?;
+            let k = store.revoke_key(key, &super::local_actor()).await?;
             eprintln!("revoked key {} ({})", k.id, k.name);
         }
     }

@@ -1,5 +1,6 @@
 //! The subcommands.
 
+pub mod audit;
 pub mod convert;
 pub mod events;
 pub mod ingest;
@@ -45,4 +46,10 @@ pub async fn api_error(response: reqwest::Response) -> anyhow::Error {
     let body: serde_json::Value = response.json().await.unwrap_or_default();
     let message = body["message"].as_str().unwrap_or("no message");
     anyhow::anyhow!("the server answered {status}: {message}")
+}
+
+/// Who runs a local administrative command, for the audit record: `cli:<login>`.
+pub fn local_actor() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".to_owned());
+    format!("cli:{user}")
 }

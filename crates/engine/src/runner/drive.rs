@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use backroom_model::{NewEvent, validate_event};
 use backroom_store::{
-    EngineWrite, HistoryRecord, InboxRecord, InstanceRecord, InstanceWrite, OutboxRecord, OutboxUpdate, SalesQuery,
-    StockQuery, TaskRecord, TaskUpdate,
+    AuditEntry, EngineWrite, HistoryRecord, InboxRecord, InstanceRecord, InstanceWrite, OutboxRecord, OutboxUpdate,
+    SalesQuery, StockQuery, TaskRecord, TaskUpdate,
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -79,6 +79,9 @@ impl Inner {
         for t in transitions {
             steps += t.steps_completed;
             for h in t.history {
+                if let Some(entry) = audit_entry(workflow, &instance, &h) {
+                    w.audit.push(entry);
+                }
                 instance.history_len += 1;
                 w.history.push(HistoryRecord {
                     instance: instance.id.clone(),
@@ -289,4 +292,43 @@ fn task_update(change: TaskChange) -> TaskUpdate {
         TaskChange::Reminded => TaskUpdate::Reminded,
         TaskChange::Cancelled => TaskUpdate::Cancelled,
     }
+}
+
+/// The audit entry a history line calls for: every decision a person makes (claims, task
+/// decisions, cancellations, dead-letter actions), every automatic decision (decision tables
+/// and classifiers, with the rows matched) and every external effect (actions completed,
+/// compensated or dead-lettered). Other lines (steps reached, timers) are history only.
+fn audit_entry(workflow: &Workflow, instance: &Instance, h: &crate::core::HistoryEntry) -> Option<AuditEntry> {
+    let kind = match h.kind.as_str() {
+        "task_claimed" => "task.claimed",
+        "task_decided" => "task.decided",
+        "cancelled" => "instance.cancelled",
+        "dead_letter_retried" => "dead_letter.retried",
+        "action_skipped" => "dead_letter.skipped",
+        "compensation_requested" => "dead_letter.compensated",
+        "action_completed" | "late_action_completed" => "action.completed",
+        "compensated" => "action.compensated",
+        "dead_lettered" => "action.dead_lettered",
+        "step_completed" if h.data.get("matched").is_some() || h.data.get("label").is_some() => "decision.automatic",
+        _ => return None,
+    };
+    let subject = match &h.step {
+        Some(step) => format!("instance/{}/{step}", instance.id),
+        None => format!("instance/{}", instance.id),
+    };
+    let reason = h.data.get("reason").or_else(|| h.data.get("comment")).and_then(Value::as_str).map(str::to_owned);
+    // A decision's receipt is its whole output: the outcome with the table and rows matched,
+    // or the classifier's label, confidence, reasons and model.
+    let mut after = match (kind, &h.step) {
+        ("decision.automatic", Some(step)) => instance.context["steps"].get(step).cloned().unwrap_or(h.data.clone()),
+        _ => h.data.clone(),
+    };
+    if let Value::Object(map) = &mut after {
+        map.insert("workflow".into(), json!(format!("{}@{}", workflow.id, instance.version)));
+    }
+    Some(AuditEntry {
+        after: Some(after),
+        reason,
+        ..AuditEntry::new(h.at, h.actor.as_deref().unwrap_or("system"), kind, &subject)
+    })
 }

@@ -28,7 +28,8 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use backroom_model::Location;
 use backroom_store::{
-    DefinitionRecord, EngineWrite, InstanceRecord, OutboxRecord, OutboxUpdate, Store, StoreError, TaskRecord,
+    AuditEntry, DefinitionRecord, EngineWrite, InstanceRecord, OutboxRecord, OutboxUpdate, Store, StoreError,
+    TaskRecord,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -284,12 +285,27 @@ impl Engine {
         workflow: &str,
         version: i64,
         active: bool,
+        actor: &str,
     ) -> Result<DefinitionRecord, EngineError> {
         let records = self.inner.store.definitions(Some(workflow)).await?;
         let Some(record) = records.into_iter().find(|r| r.version == version) else {
             return Err(EngineError::NotFound(format!("workflow {workflow} has no version {version}")));
         };
-        let write = EngineWrite { activations: vec![(workflow.to_owned(), version, active)], ..Default::default() };
+        let entry = AuditEntry {
+            before: Some(serde_json::json!({"active": record.active})),
+            after: Some(serde_json::json!({"active": active})),
+            ..AuditEntry::new(
+                self.inner.clock.now(),
+                actor,
+                if active { "workflow.activated" } else { "workflow.deactivated" },
+                &format!("workflow/{workflow}@{version}"),
+            )
+        };
+        let write = EngineWrite {
+            activations: vec![(workflow.to_owned(), version, active)],
+            audit: vec![entry],
+            ..Default::default()
+        };
         self.inner.store.commit_engine(write, Vec::new()).await?;
         self.inner.refresh_definitions().await?;
         Ok(DefinitionRecord { active, ..record })
@@ -298,7 +314,7 @@ impl Engine {
     // ----- locations ------------------------------------------------------------------------
 
     /// Saves locations (whole: all are checked first, none is saved if one is wrong).
-    pub async fn save_locations(&self, locations: Vec<Location>) -> Result<usize, EngineError> {
+    pub async fn save_locations(&self, locations: Vec<Location>, actor: &str) -> Result<usize, EngineError> {
         let mut problems = Vec::new();
         for (i, l) in locations.iter().enumerate() {
             if let Err(errors) = l.validate() {
@@ -314,7 +330,18 @@ impl Engine {
             return Err(EngineError::BadRequest(problems.join("; ")));
         }
         let n = locations.len();
+        let before = self.inner.directory().0;
+        let now = self.inner.clock.now();
+        let audit = locations
+            .iter()
+            .map(|l| AuditEntry {
+                before: before.get(l.id.as_str()).and_then(|b| serde_json::to_value(b).ok()),
+                after: serde_json::to_value(l).ok(),
+                ..AuditEntry::new(now, actor, "location.saved", &format!("location/{}", l.id))
+            })
+            .collect();
         let write = EngineWrite {
+            audit,
             locations: locations
                 .into_iter()
                 .map(|l| (l.id.to_string(), serde_json::to_value(&l).unwrap_or(Value::Null)))
@@ -573,7 +600,16 @@ impl Inner {
             created_at: self.clock.now(),
             created_by: actor.map(str::to_owned),
         };
-        let write = EngineWrite { definitions: vec![record.clone()], ..Default::default() };
+        let entry = AuditEntry {
+            after: Some(serde_json::json!({"digest": record.digest, "title": record.title, "active": true})),
+            ..AuditEntry::new(
+                record.created_at,
+                actor.unwrap_or("system"),
+                "workflow.saved",
+                &format!("workflow/{}@{}", record.workflow, record.version),
+            )
+        };
+        let write = EngineWrite { definitions: vec![record.clone()], audit: vec![entry], ..Default::default() };
         self.store.commit_engine(write, Vec::new()).await?;
         self.refresh_definitions().await?;
         Ok((record, true))

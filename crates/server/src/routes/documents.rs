@@ -84,6 +84,7 @@ pub struct DocumentResponse {
 #[utoipa::path(
     post,
     path = "/v1/documents",
+    operation_id = "ingest_document",
     tag = "documents",
     params(DocumentParams),
     request_body(description = "The document, as sent by the partner", content((String = "application/octet-stream"))),

@@ -231,7 +231,7 @@ pub async fn save(
             format!("{} problem(s) in {} of {count} location(s); nothing was saved", problems.len(), wrong.len());
         ApiError::validation(problems).with_message(message)
     })?;
-    let saved = state.engine.save_locations(locations).await?;
+    let saved = state.engine.save_locations(locations, &caller.0.name).await?;
     tracing::info!(saved, by = %caller.0.name, "locations saved");
     Ok(Json(LocationsSaved { saved }))
 }

@@ -1,5 +1,6 @@
 //! The HTTP routes.
 
+pub mod audit;
 pub mod connectors;
 pub mod dead_letters;
 pub mod documents;

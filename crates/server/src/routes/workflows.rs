@@ -387,7 +387,7 @@ async fn set_active(
     active: bool,
 ) -> Result<Json<DefinitionRecord>, ApiError> {
     authorize(caller, Action::EditWorkflows, None)?;
-    let record = state.engine.set_active(id, version, active).await?;
+    let record = state.engine.set_active(id, version, active, &caller.0.name).await?;
     tracing::info!(workflow = %id, version, active, by = %caller.0.name, "workflow version activation changed");
     Ok(Json(record))
 }

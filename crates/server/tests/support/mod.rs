@@ -113,7 +113,7 @@ impl TestApp {
 
     async fn over(store: Store, dir: tempfile::TempDir, max_body: usize) -> TestApp {
         let key = NewApiKey { name: "test".into(), roles: vec!["admin".into()], scopes: vec![] };
-        let (_key, secret) = store.create_key(&key).await.expect("create key");
+        let (_key, secret) = store.create_key(&key, "test").await.expect("create key");
         let config = EngineConfig { poll: Duration::from_millis(50), ..EngineConfig::default() };
         let engine = Engine::start(store.clone(), config, test_connectors(), Arc::new(SystemClock))
             .await
@@ -135,7 +135,7 @@ impl TestApp {
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         };
-        self.store.create_key(&key).await.expect("create key").1
+        self.store.create_key(&key, "test").await.expect("create key").1
     }
 
     /// Sends `method uri` with the admin key (or `secret` when given) and, when `body` is
@@ -269,6 +269,9 @@ pub fn assert_error(reply: &Reply, status: u16, code: &str, kind: &str, message_
     }
     if code == "definition_invalid" {
         expected.insert("problems");
+    }
+    if code == "document_invalid" {
+        expected.insert("document_problems");
     }
     assert_eq!(keys, expected, "the error shape of {code}: {body}");
     assert_eq!(body["code"], code, "{body}");
