@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Seeds each fuzz target's corpus with the shared sample documents (../shared/data), then runs
-# every target for a while: `fuzz/seed.sh [SECONDS_PER_TARGET]` (default 60). Needs nightly and
+# every target for a while (release build with debug assertions): `fuzz/seed.sh [SECONDS_PER_TARGET]`
+# (default 60). Needs nightly and
 # cargo-fuzz (`cargo install cargo-fuzz`). Corpora and artefacts stay out of git.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -29,5 +30,5 @@ for d in "$here"/corpus/*/; do cp -n "$d"* "$here/corpus/detect_and_parse/" 2>/d
 cd "$here"
 for target in epcis_json epcis_xml ubl cii facturx x12 edifact poslog detect_and_parse; do
   echo "== $target ($seconds s)"
-  cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=1048576
+  cargo +nightly fuzz run -O "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=1048576
 done
