@@ -197,6 +197,43 @@ pub(crate) struct EpcisEvent {
     pub(crate) extensions: Vec<Extension>,
 }
 
+impl EpcisEvent {
+    /// An event of `kind` found at `at`, with nothing read yet.
+    pub(crate) fn new(kind: EventKind, at: Location) -> Self {
+        Self {
+            kind,
+            at,
+            event_time: chrono::DateTime::UNIX_EPOCH.fixed_offset(),
+            time_zone_offset: String::new(),
+            event_id: None,
+            error_declaration: None,
+            epcs: Vec::new(),
+            parent: None,
+            child_epcs: Vec::new(),
+            input_epcs: Vec::new(),
+            output_epcs: Vec::new(),
+            quantities: Vec::new(),
+            child_quantities: Vec::new(),
+            input_quantities: Vec::new(),
+            output_quantities: Vec::new(),
+            action: None,
+            transformation_id: None,
+            biz_step: None,
+            disposition: None,
+            persistent_set: Vec::new(),
+            persistent_unset: Vec::new(),
+            read_point: None,
+            biz_location: None,
+            biz_transactions: Vec::new(),
+            sources: Vec::new(),
+            destinations: Vec::new(),
+            sensors: Vec::new(),
+            ilmd: Vec::new(),
+            extensions: Vec::new(),
+        }
+    }
+}
+
 /// Sensor metadata attributes, in the order the event hash takes them.
 pub(crate) const SENSOR_METADATA_FIELDS: &[&str] =
     &["time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules"];

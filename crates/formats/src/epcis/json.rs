@@ -551,37 +551,7 @@ impl Reader<'_> {
                 None
             }
         };
-        let mut e = EpcisEvent {
-            kind: kind.unwrap_or(EventKind::Object),
-            at: self.location(path),
-            event_time: chrono::DateTime::UNIX_EPOCH.fixed_offset(),
-            time_zone_offset: String::new(),
-            event_id: None,
-            error_declaration: None,
-            epcs: Vec::new(),
-            parent: None,
-            child_epcs: Vec::new(),
-            input_epcs: Vec::new(),
-            output_epcs: Vec::new(),
-            quantities: Vec::new(),
-            child_quantities: Vec::new(),
-            input_quantities: Vec::new(),
-            output_quantities: Vec::new(),
-            action: None,
-            transformation_id: None,
-            biz_step: None,
-            disposition: None,
-            persistent_set: Vec::new(),
-            persistent_unset: Vec::new(),
-            read_point: None,
-            biz_location: None,
-            biz_transactions: Vec::new(),
-            sources: Vec::new(),
-            destinations: Vec::new(),
-            sensors: Vec::new(),
-            ilmd: Vec::new(),
-            extensions: Vec::new(),
-        };
+        let mut e = EpcisEvent::new(kind.unwrap_or(EventKind::Object), self.location(path));
         let before = self.problems.len();
         let offset = m.get("eventTimeZoneOffset").and_then(Value::as_str).map(str::trim).map(str::to_owned);
         let mut time_ok = false;

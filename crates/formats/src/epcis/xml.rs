@@ -428,37 +428,7 @@ impl Reader<'_> {
 
     fn event(&mut self, id: ElementId, kind: EventKind) -> Option<EpcisEvent> {
         let before = self.problems.len();
-        let mut e = EpcisEvent {
-            kind,
-            at: self.doc.location(id),
-            event_time: chrono::DateTime::UNIX_EPOCH.fixed_offset(),
-            time_zone_offset: String::new(),
-            event_id: None,
-            error_declaration: None,
-            epcs: Vec::new(),
-            parent: None,
-            child_epcs: Vec::new(),
-            input_epcs: Vec::new(),
-            output_epcs: Vec::new(),
-            quantities: Vec::new(),
-            child_quantities: Vec::new(),
-            input_quantities: Vec::new(),
-            output_quantities: Vec::new(),
-            action: None,
-            transformation_id: None,
-            biz_step: None,
-            disposition: None,
-            persistent_set: Vec::new(),
-            persistent_unset: Vec::new(),
-            read_point: None,
-            biz_location: None,
-            biz_transactions: Vec::new(),
-            sources: Vec::new(),
-            destinations: Vec::new(),
-            sensors: Vec::new(),
-            ilmd: Vec::new(),
-            extensions: Vec::new(),
-        };
+        let mut e = EpcisEvent::new(kind, self.doc.location(id));
         let order = sequence(kind);
         // Direct children are checked against the schema's order; `extension`/`baseExtension`
         // wrappers (EPCIS 1.2) are looked through.
