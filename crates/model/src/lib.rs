@@ -10,6 +10,7 @@
 //! - the event catalogue ([`EventType`]) with one typed payload per type, its JSON Schema and
 //!   validation that reports every problem with its JSON path ([`validate_event`]).
 
+mod access;
 mod catalogue;
 mod documents;
 mod event;
@@ -18,6 +19,7 @@ mod location;
 mod money;
 mod validate;
 
+pub use access::{Grant, Role, UnknownRole};
 pub use catalogue::{EventPayload, EventType, event_schema};
 pub use documents::*;
 pub use event::{EventEnvelope, NewEvent, Subject};

@@ -12,7 +12,9 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
+use backroom_model::{Grant, Role};
 use backroom_store::{ApiKey, hash_key};
+use serde::Serialize;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
@@ -43,9 +45,53 @@ impl KeyCache {
     }
 }
 
-/// The key a request was authenticated with, available to handlers as an extension.
-#[derive(Clone, Debug)]
-pub struct Caller(pub ApiKey);
+/// How a caller proved who it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerKind {
+    /// A system, with an API key.
+    Key,
+    /// A person with a local account, with a session token from logging in.
+    User,
+    /// A person or system with a bearer token from the configured OpenID Connect issuer.
+    Token,
+}
+
+/// Who sent a request, available to handlers as an extension: the name recorded as the actor of
+/// what it does, and its grants (roles at scopes) that [`crate::permissions`] weighs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Caller {
+    /// How it authenticated.
+    pub kind: CallerKind,
+    /// The key's id, the user's id, or the token's subject.
+    pub id: String,
+    /// The name recorded as actor: the key's name, the user's login, or the token's subject.
+    pub name: String,
+    /// Its roles at their scopes.
+    pub grants: Vec<Grant>,
+}
+
+impl Caller {
+    /// The caller an API key stands for: each of its roles at each of its scopes (or over the
+    /// company when it has none). Role names the model does not know grant nothing.
+    pub fn from_key(key: &ApiKey) -> Caller {
+        let roles = key.roles.iter().filter_map(|r| r.parse::<Role>().ok());
+        let grants = if key.scopes.is_empty() {
+            roles.map(Grant::company).collect()
+        } else {
+            roles.flat_map(|role| key.scopes.iter().map(move |s| Grant::at(role, s.clone()))).collect()
+        };
+        Caller { kind: CallerKind::Key, id: key.id.clone(), name: key.name.clone(), grants }
+    }
+
+    /// Its grants as text (`store_manager@S001, auditor`), for messages.
+    pub fn grants_text(&self) -> String {
+        if self.grants.is_empty() {
+            return "no roles".to_owned();
+        }
+        self.grants.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    }
+}
 
 /// Middleware: refuses a request without a valid bearer key with 401.
 pub async fn require_key(
@@ -77,6 +123,6 @@ pub async fn require_key(
             k
         }
     };
-    request.extensions_mut().insert(Caller(key));
+    request.extensions_mut().insert(Caller::from_key(&key));
     Ok(next.run(request).await)
 }

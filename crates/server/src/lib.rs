@@ -1,7 +1,7 @@
 //! The HTTP API of Backroom (axum): ingest, the log, projections, schemas, the workflow engine
 //! (definitions, instances, tasks, dead letters, locations, connectors), health and metrics.
 //!
-//! Every `/v1` route requires an API key; what a key may do is decided in [`permissions`].
+//! Every `/v1` route requires credentials; what a caller may do is decided in [`permissions`].
 //! Errors share one body shape, `{code, message, type, link}`, from the table in [`error`]. The
 //! OpenAPI 3.1 document is generated from the same route declarations that build the router, so
 //! a route cannot exist without its documentation.
@@ -44,6 +44,8 @@ pub struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// The OpenAPI document, serialised once.
     pub openapi: bytes::Bytes,
+    /// The routes by method and path, for the permission table.
+    pub routes: Arc<permissions::RouteTable>,
 }
 
 /// What can stop the server.
@@ -123,7 +125,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Builds the application: routes, authentication, limits, metrics and error shapes.
 pub fn app(state: AppState, max_body_bytes: usize) -> Router {
-    let v1 = v1_routes().route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
+    let v1 = v1_routes()
+        .route_layer(middleware::from_fn_with_state(state.clone(), permissions::require_permission))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
     let (router, _) = v1.merge(public_routes()).split_for_parts();
     router
         .fallback(not_found)
@@ -165,13 +169,16 @@ async fn body_limit_errors(request: Request, next: Next) -> Response {
 
 /// Builds the shared state for a store and the engine running on it.
 pub fn state(store: Store, engine: Engine) -> AppState {
-    let openapi = serde_json::to_vec(&openapi()).unwrap_or_else(|_| b"{}".to_vec());
+    let doc = openapi();
+    let routes = Arc::new(permissions::RouteTable::from_openapi(&doc));
+    let openapi = serde_json::to_vec(&doc).unwrap_or_else(|_| b"{}".to_vec());
     AppState {
         store,
         engine,
         keys: Arc::new(auth::KeyCache::default()),
         metrics: telemetry::prometheus(),
         openapi: bytes::Bytes::from(openapi),
+        routes,
     }
 }
 

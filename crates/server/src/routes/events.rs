@@ -127,6 +127,7 @@ pub fn check(raw: &[Value]) -> Result<Vec<backroom_model::NewEvent>, ApiError> {
 #[utoipa::path(
     post,
     path = "/v1/events",
+    operation_id = "ingest_events",
     tag = "events",
     request_body(
         description = "One event, an array of events, or NDJSON",
@@ -225,6 +226,7 @@ pub struct EventPage {
 #[utoipa::path(
     get,
     path = "/v1/events",
+    operation_id = "list_events",
     tag = "events",
     params(EventParams),
     responses(

@@ -151,7 +151,7 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     ApiQuery(p): ApiQuery<InstanceParams>,
 ) -> Result<Json<InstancePage>, ApiError> {
-    authorize(&caller, Action::ReadInstances, None)?;
+    authorize(&state.engine, &caller, Action::ReadInstances, None)?;
     if let Some(s) = &p.status
         && !STATUSES.contains(&s.as_str())
     {
@@ -189,7 +189,7 @@ pub async fn get(
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<InstanceDetail>, ApiError> {
-    authorize(&caller, Action::ReadInstances, None)?;
+    authorize(&state.engine, &caller, Action::ReadInstances, None)?;
     let instance = state.engine.instance(&id).await?;
     let tasks = TaskQuery { instance: Some(id.clone()), limit: 1000, ..Default::default() };
     let (timeline, tasks, outbox, pending) = tokio::try_join!(
@@ -239,11 +239,11 @@ pub async fn cancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<InstanceRecord>, ApiError> {
-    authorize(&caller, Action::CancelInstance, None)?;
+    authorize(&state.engine, &caller, Action::CancelInstance, None)?;
     let body: CancelBody = json_body(&headers, &body, Some(CancelBody::default()))?;
     if let Some(reason) = &body.reason {
         check_text("reason", reason, true)?;
     }
-    let record = state.engine.cancel(&id, &caller.0.name, body.reason).await?;
+    let record = state.engine.cancel(&id, &caller.name, body.reason).await?;
     Ok(Json(record))
 }

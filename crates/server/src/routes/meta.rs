@@ -83,7 +83,7 @@ pub struct EventTypeInfo {
 
 /// The catalogue of event types.
 #[utoipa::path(
-    get, path = "/v1/schemas/events", tag = "schemas",
+    get, path = "/v1/schemas/events", tag = "schemas", operation_id = "list_event_types",
     responses((status = 200, body = Vec<EventTypeInfo>), (status = 401, body = ErrorBody)),
     security(("api_key" = []))
 )]
@@ -102,7 +102,7 @@ pub async fn event_types() -> Json<Vec<EventTypeInfo>> {
 
 /// The JSON Schema (draft 2020-12) of the `data` of one event type.
 #[utoipa::path(
-    get, path = "/v1/schemas/events/{type}", tag = "schemas",
+    get, path = "/v1/schemas/events/{type}", tag = "schemas", operation_id = "event_schema",
     params(("type" = String, Path, description = "Event type, such as pos.sale")),
     responses(
         (status = 200, description = "JSON Schema", body = Object),

@@ -61,6 +61,7 @@ pub struct StockPage {
 #[utoipa::path(
     get,
     path = "/v1/stock",
+    operation_id = "stock_positions",
     tag = "projections",
     params(StockParams),
     responses(
@@ -144,6 +145,7 @@ fn parse_day(name: &str, v: Option<&str>) -> Result<Option<NaiveDate>, ApiError>
 #[utoipa::path(
     get,
     path = "/v1/sales/daily",
+    operation_id = "daily_sales",
     tag = "projections",
     params(SalesParams),
     responses(

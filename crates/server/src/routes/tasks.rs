@@ -1,6 +1,5 @@
 //! The task inbox: list, read, claim, decide.
 
-use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -16,7 +15,7 @@ use super::{ApiPath, ApiQuery, check_json_text, check_text, json_body, parse_lim
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::permissions::{Action, authorize, check_location, visible_locations};
+use crate::permissions::{Action, authorize, location_filter};
 
 /// The `status` filter's values; `open` includes claimed tasks.
 pub const STATUSES: [&str; 5] = ["open", "claimed", "decided", "cancelled", "all"];
@@ -117,7 +116,6 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     ApiQuery(p): ApiQuery<TaskParams>,
 ) -> Result<Json<TaskPage>, ApiError> {
-    authorize(&caller, Action::ReadTasks, p.location.as_deref())?;
     let status = match p.status.as_deref() {
         None | Some("open") => Some("open".to_owned()),
         Some("all") => None,
@@ -129,16 +127,7 @@ pub async fn list(
             ));
         }
     };
-    let mut locations = p.location.as_deref().map(|code| state.engine.locations_under(code));
-    if let Some(visible) = visible_locations(&state.engine, &caller) {
-        locations = Some(match locations {
-            None => visible,
-            Some(asked) => {
-                let visible: BTreeSet<String> = visible.into_iter().collect();
-                asked.into_iter().filter(|l| visible.contains(l)).collect()
-            }
-        });
-    }
+    let locations = location_filter(&state.engine, &caller, Action::ReadTasks, p.location.as_deref())?;
     let q = TaskQuery {
         role: p.role,
         locations,
@@ -157,8 +146,7 @@ async fn task_for(state: &AppState, caller: &Caller, action: Action, id: &str) -
         .task(id)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no task has the id {id:?}")))?;
-    authorize(caller, action, task.location.as_deref())?;
-    check_location(&state.engine, caller, task.location.as_deref())?;
+    authorize(&state.engine, caller, action, task.location.as_deref())?;
     Ok(task)
 }
 
@@ -211,7 +199,7 @@ pub async fn claim(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TaskRecord>, ApiError> {
     task_for(&state, &caller, Action::ClaimTask, &id).await?;
-    Ok(Json(state.engine.claim_task(&id, &caller.0.name).await?))
+    Ok(Json(state.engine.claim_task(&id, &caller.name).await?))
 }
 
 /// A decision on a task.
@@ -272,6 +260,6 @@ pub async fn decide(
         check_text("fields", name, false)?;
         check_json_text(&format!("fields.{name}"), value)?;
     }
-    let task = state.engine.decide_task(&id, &body.outcome, body.fields, body.comment, &caller.0.name).await?;
+    let task = state.engine.decide_task(&id, &body.outcome, body.fields, body.comment, &caller.name).await?;
     Ok(Json(task))
 }
