@@ -361,16 +361,15 @@ pub fn authorize(engine: &Engine, caller: &Caller, action: Action, location: Opt
     if allowed.any(|g| covers(&g.scope)) {
         return Ok(());
     }
-    Err(ApiError::new(
+    Err(outside_scope(caller, action, &location.map_or_else(|| "company-wide".to_owned(), |l| format!("at {l}"))))
+}
+
+/// The refusal of something outside the caller's scopes; `what` says where it is.
+pub fn outside_scope(caller: &Caller, action: Action, what: &str) -> ApiError {
+    ApiError::new(
         ErrorCode::Forbidden,
-        format!(
-            "{:?} may {} only within {}; this is {}",
-            caller.name,
-            action.describe(),
-            scopes_text(caller, action),
-            location.map_or_else(|| "company-wide".to_owned(), |l| format!("at {l}"))
-        ),
-    ))
+        format!("{:?} may {} only within {}; this is {what}", caller.name, action.describe(), scopes_text(caller, action)),
+    )
 }
 
 fn scopes_text(caller: &Caller, action: Action) -> String {

@@ -344,6 +344,11 @@ pub struct InstanceQuery {
     pub status: Option<String>,
     /// Only this correlation key.
     pub key: Option<String>,
+    /// Only this instance.
+    pub id: Option<String>,
+    /// Only instances whose trigger event names one of these locations (a caller's scope);
+    /// `None` for any.
+    pub within: Option<Vec<String>>,
     /// At most this many (default 100, at most 1,000).
     pub limit: i64,
 }
@@ -744,6 +749,14 @@ pub(crate) fn instances_sql(q: &InstanceQuery) -> Sql {
     }
     if let Some(k) = &q.key {
         s.bind(" AND correlation_key = ?", Param::Text(k.clone()));
+    }
+    if let Some(id) = &q.id {
+        s.bind(" AND id = ?", Param::Text(id.clone()));
+    }
+    if q.within.is_some() {
+        s.push(" AND trigger_seq IN (SELECT seq FROM event_subjects WHERE 1 = 1");
+        crate::query::within(&mut s, "key", q.within.as_deref(), crate::query::location_key);
+        s.push(")");
     }
     let limit = if q.limit <= 0 { 100 } else { q.limit.min(1000) };
     s.bind(" ORDER BY created_at DESC, id DESC LIMIT ?", Param::Int(limit));

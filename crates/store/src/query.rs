@@ -23,6 +23,8 @@ pub struct EventQuery {
     pub since: Option<DateTime<Utc>>,
     /// Only events that occurred before this time.
     pub until: Option<DateTime<Utc>>,
+    /// Only events naming one of these locations (a caller's scope); `None` for any.
+    pub within: Option<Vec<String>>,
 }
 
 impl EventQuery {
@@ -39,6 +41,8 @@ pub struct StockQuery {
     pub item: Option<String>,
     /// At most this many rows.
     pub limit: i64,
+    /// Only these locations (a caller's scope); `None` for any.
+    pub within: Option<Vec<String>>,
 }
 
 /// A selection of daily sales.
@@ -54,6 +58,8 @@ pub struct SalesQuery {
     pub to: Option<NaiveDate>,
     /// At most this many rows.
     pub limit: i64,
+    /// Only these locations (a caller's scope); `None` for any.
+    pub within: Option<Vec<String>>,
 }
 
 /// A value bound to a query.
@@ -102,6 +108,26 @@ impl Sql {
     }
 }
 
+/// Appends ` AND <column> IN (…)` for a scope restriction (nothing matches an empty list);
+/// `key` turns a location code into the value compared.
+pub(crate) fn within(s: &mut Sql, column: &str, codes: Option<&[String]>, key: impl Fn(&str) -> String) {
+    let Some(codes) = codes else { return };
+    if codes.is_empty() {
+        s.push(" AND 1 = 0");
+        return;
+    }
+    s.push(&format!(" AND {column} IN ("));
+    for (i, code) in codes.iter().enumerate() {
+        s.bind(if i == 0 { "?" } else { ", ?" }, Param::Text(key(code)));
+    }
+    s.push(")");
+}
+
+/// The `event_subjects` key of a location.
+pub(crate) fn location_key(code: &str) -> String {
+    format!("l:{code}")
+}
+
 fn clamp(limit: i64, default: i64, max: i64) -> i64 {
     if limit <= 0 { default } else { limit.min(max) }
 }
@@ -120,7 +146,12 @@ pub(crate) fn events_sql(q: &EventQuery) -> Sql {
         s.bind(" AND occurred_at < ?", Param::Int(t.timestamp_micros()));
     }
     if let Some(l) = &q.location {
-        s.bind(" AND seq IN (SELECT seq FROM event_subjects WHERE key = ?)", Param::Text(format!("l:{l}")));
+        s.bind(" AND seq IN (SELECT seq FROM event_subjects WHERE key = ?)", Param::Text(location_key(l)));
+    }
+    if q.within.is_some() {
+        s.push(" AND seq IN (SELECT seq FROM event_subjects WHERE 1 = 1");
+        within(&mut s, "key", q.within.as_deref(), location_key);
+        s.push(")");
     }
     if let Some(i) = &q.item {
         s.bind(
@@ -141,6 +172,7 @@ pub(crate) fn stock_sql(q: &StockQuery) -> Sql {
     if let Some(l) = &q.location {
         s.bind(" AND location = ?", Param::Text(l.clone()));
     }
+    within(&mut s, "location", q.within.as_deref(), str::to_owned);
     if let Some(i) = &q.item {
         s.bind(" AND item = ?", Param::Text(ItemKey::parse(i).0));
     }
@@ -157,6 +189,7 @@ pub(crate) fn sales_sql(q: &SalesQuery) -> Sql {
     if let Some(l) = &q.location {
         s.bind(" AND location = ?", Param::Text(l.clone()));
     }
+    within(&mut s, "location", q.within.as_deref(), str::to_owned);
     if let Some(i) = &q.item {
         s.bind(" AND item = ?", Param::Text(ItemKey::parse(i).0));
     }

@@ -209,7 +209,7 @@ impl Inner {
         let retryable = |e: backroom_store::StoreError| ReadOutcome::Retryable { error: e.to_string() };
         match &read.source {
             ReadSource::Stock { location, item } => {
-                let q = StockQuery { location: Some(location.clone()), item: Some(item.clone()), limit: 1 };
+                let q = StockQuery { location: Some(location.clone()), item: Some(item.clone()), limit: 1, within: None };
                 match self.store.stock(&q).await {
                     Ok(rows) => ReadOutcome::Ok {
                         data: match rows.first() {
@@ -237,6 +237,7 @@ impl Inner {
                     from: Some(from),
                     to: Some(to),
                     limit: 100_000,
+                    within: None,
                 };
                 match self.store.daily_sales(&q).await {
                     Ok(rows) => {

@@ -2,9 +2,11 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use std::collections::HashSet;
+
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, header};
-use backroom_model::{EventEnvelope, EventType, validate_events};
+use backroom_model::{EventEnvelope, EventType, NewEvent, validate_events};
 use backroom_store::{Appended, EventQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -12,6 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiQuery, parse_limit, parse_time};
 use crate::AppState;
+use crate::auth::Caller;
+use crate::permissions::{Action, authorize, outside_scope, visible_locations};
 use crate::error::{ApiError, ErrorBody, ErrorCode, EventProblem};
 
 /// Batches at least this large are validated off the async workers.
@@ -149,6 +153,7 @@ pub fn check(raw: &[Value]) -> Result<Vec<backroom_model::NewEvent>, ApiError> {
 )]
 pub async fn ingest(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<IngestResponse>, ApiError> {
@@ -160,6 +165,7 @@ pub async fn ingest(
     } else {
         check(&raw)?
     };
+    check_scope(&state, &caller, &events)?;
     let outcomes = state.store.append(events).await?;
     Ok(Json(IngestResponse::from_outcomes(&outcomes)))
 }
@@ -238,8 +244,12 @@ pub struct EventPage {
 )]
 pub async fn list(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiQuery(p): ApiQuery<EventParams>,
 ) -> Result<Json<EventPage>, ApiError> {
+    if let Some(l) = &p.location {
+        authorize(&state.engine, &caller, Action::ReadEvents, Some(l))?;
+    }
     if let Some(t) = &p.event_type
         && EventType::parse(t).is_none()
     {
@@ -257,8 +267,31 @@ pub async fn list(
         item: p.item,
         since: parse_time("since", p.since.as_deref())?,
         until: parse_time("until", p.until.as_deref())?,
+        within: visible_locations(&state.engine, &caller, Action::ReadEvents),
     };
     let events = state.store.events(&q).await?;
     let next_after_seq = events.last().map_or(after_seq, |e| e.seq);
     Ok(Json(EventPage { events, next_after_seq }))
+}
+
+/// Refuses a batch from a caller scoped to locations when an event names none of them: a
+/// store's till sends that store's sales; a transfer names both ends, so either may send it.
+/// The batch is refused whole, naming the first such event.
+fn check_scope(state: &AppState, caller: &Caller, events: &[NewEvent]) -> Result<(), ApiError> {
+    let Some(visible) = visible_locations(&state.engine, caller, Action::IngestEvents) else {
+        return Ok(());
+    };
+    let visible: HashSet<&str> = visible.iter().map(String::as_str).collect();
+    for (i, event) in events.iter().enumerate() {
+        if !event.subject.locations.iter().any(|l| visible.contains(l.as_str())) {
+            let named = event.subject.locations.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", ");
+            let what = format!(
+                "event {i} ({:?}) at {}",
+                event.id,
+                if named.is_empty() { "no location".to_owned() } else { named }
+            );
+            return Err(outside_scope(caller, Action::IngestEvents, &what));
+        }
+    }
+    Ok(())
 }

@@ -16,7 +16,7 @@ use super::{ApiPath, ApiQuery, check_text, json_body, parse_limit};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::permissions::{Action, authorize};
+use crate::permissions::{Action, outside_scope, visible_locations};
 
 /// The statuses an instance can have.
 pub const STATUSES: [&str; 6] = ["running", "blocked", "compensating", "completed", "failed", "cancelled"];
@@ -151,7 +151,6 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     ApiQuery(p): ApiQuery<InstanceParams>,
 ) -> Result<Json<InstancePage>, ApiError> {
-    authorize(&state.engine, &caller, Action::ReadInstances, None)?;
     if let Some(s) = &p.status
         && !STATUSES.contains(&s.as_str())
     {
@@ -160,8 +159,14 @@ pub async fn list(
             format!("`status` must be one of {}, got {s:?}", STATUSES.join(", ")),
         ));
     }
-    let q =
-        InstanceQuery { workflow: p.workflow, status: p.status, key: p.key, limit: parse_limit(p.limit, 100, 1000)? };
+    let q = InstanceQuery {
+        workflow: p.workflow,
+        status: p.status,
+        key: p.key,
+        id: None,
+        within: visible_locations(&state.engine, &caller, Action::ReadInstances),
+        limit: parse_limit(p.limit, 100, 1000)?,
+    };
     Ok(Json(InstancePage { instances: state.store.instances(&q).await? }))
 }
 
@@ -189,8 +194,8 @@ pub async fn get(
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<InstanceDetail>, ApiError> {
-    authorize(&state.engine, &caller, Action::ReadInstances, None)?;
     let instance = state.engine.instance(&id).await?;
+    check_scope(&state, &caller, Action::ReadInstances, &id).await?;
     let tasks = TaskQuery { instance: Some(id.clone()), limit: 1000, ..Default::default() };
     let (timeline, tasks, outbox, pending) = tokio::try_join!(
         state.store.history(&id),
@@ -239,11 +244,25 @@ pub async fn cancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<InstanceRecord>, ApiError> {
-    authorize(&state.engine, &caller, Action::CancelInstance, None)?;
+    state.engine.instance(&id).await?;
+    check_scope(&state, &caller, Action::CancelInstance, &id).await?;
     let body: CancelBody = json_body(&headers, &body, Some(CancelBody::default()))?;
     if let Some(reason) = &body.reason {
         check_text("reason", reason, true)?;
     }
     let record = state.engine.cancel(&id, &caller.name, body.reason).await?;
     Ok(Json(record))
+}
+
+/// Refuses an instance outside the caller's scopes for `action`: an instance is at the
+/// locations its trigger event names.
+async fn check_scope(state: &AppState, caller: &Caller, action: Action, id: &str) -> Result<(), ApiError> {
+    let Some(within) = visible_locations(&state.engine, caller, action) else {
+        return Ok(());
+    };
+    let q = InstanceQuery { id: Some(id.to_owned()), within: Some(within), limit: 1, ..Default::default() };
+    if state.store.instances(&q).await?.is_empty() {
+        return Err(outside_scope(caller, action, "an instance started by an event elsewhere"));
+    }
+    Ok(())
 }

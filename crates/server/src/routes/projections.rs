@@ -1,7 +1,7 @@
 //! `GET /v1/stock` and `GET /v1/sales/daily`, read from the projections.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use backroom_store::{DailySales, SalesQuery, StockPosition, StockQuery};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -9,6 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiQuery, parse_limit};
 use crate::AppState;
+use crate::auth::Caller;
+use crate::permissions::{Action, authorize, visible_locations};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 
 /// Filters on stock positions.
@@ -73,9 +75,11 @@ pub struct StockPage {
 )]
 pub async fn stock(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiQuery(p): ApiQuery<StockParams>,
 ) -> Result<Json<StockPage>, ApiError> {
-    let q = StockQuery { location: p.location, item: p.item, limit: parse_limit(p.limit, 1000, 100_000)? };
+    let within = reports_within(&state, &caller, p.location.as_deref())?;
+    let q = StockQuery { location: p.location, item: p.item, limit: parse_limit(p.limit, 1000, 100_000)?, within };
     Ok(Json(StockPage { positions: state.store.stock(&q).await? }))
 }
 
@@ -157,6 +161,7 @@ fn parse_day(name: &str, v: Option<&str>) -> Result<Option<NaiveDate>, ApiError>
 )]
 pub async fn daily_sales(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiQuery(p): ApiQuery<SalesParams>,
 ) -> Result<Json<SalesPage>, ApiError> {
     let from = parse_day("from", p.from.as_deref())?;
@@ -166,6 +171,16 @@ pub async fn daily_sales(
     {
         return Err(ApiError::new(ErrorCode::InvalidQuery, format!("`to` {t} is before `from` {f}")));
     }
-    let q = SalesQuery { location: p.location, item: p.item, from, to, limit: parse_limit(p.limit, 1000, 100_000)? };
+    let within = reports_within(&state, &caller, p.location.as_deref())?;
+    let q = SalesQuery { location: p.location, item: p.item, from, to, limit: parse_limit(p.limit, 1000, 100_000)?, within };
     Ok(Json(SalesPage { days: state.store.daily_sales(&q).await? }))
+}
+
+/// The locations a report may show: a named location must be within the caller's scopes; the
+/// rows are limited to those scopes.
+fn reports_within(state: &AppState, caller: &Caller, location: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
+    if location.is_some() {
+        authorize(&state.engine, caller, Action::ReadReports, location)?;
+    }
+    Ok(visible_locations(&state.engine, caller, Action::ReadReports))
 }

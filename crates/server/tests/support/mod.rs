@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod workflows;
+
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::pin::Pin;
