@@ -6,7 +6,6 @@
 
 mod support;
 
-
 use axum::http::{Method, header};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};

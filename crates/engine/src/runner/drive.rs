@@ -209,7 +209,8 @@ impl Inner {
         let retryable = |e: backroom_store::StoreError| ReadOutcome::Retryable { error: e.to_string() };
         match &read.source {
             ReadSource::Stock { location, item } => {
-                let q = StockQuery { location: Some(location.clone()), item: Some(item.clone()), limit: 1, within: None };
+                let q =
+                    StockQuery { location: Some(location.clone()), item: Some(item.clone()), limit: 1, within: None };
                 match self.store.stock(&q).await {
                     Ok(rows) => ReadOutcome::Ok {
                         data: match rows.first() {

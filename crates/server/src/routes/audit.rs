@@ -13,7 +13,6 @@ use super::{ApiQuery, parse_limit, parse_time};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 
-
 /// Filters on the audit record.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -58,10 +57,7 @@ pub struct AuditParams {
     ),
     security(("api_key" = []))
 )]
-pub async fn list(
-    State(state): State<AppState>,
-    ApiQuery(p): ApiQuery<AuditParams>,
-) -> Result<Response, ApiError> {
+pub async fn list(State(state): State<AppState>, ApiQuery(p): ApiQuery<AuditParams>) -> Result<Response, ApiError> {
     let q = AuditQuery {
         actor: p.actor,
         subject: p.subject,
@@ -100,8 +96,6 @@ pub async fn list(
     ),
     security(("api_key" = []))
 )]
-pub async fn verify(
-    State(state): State<AppState>,
-) -> Result<Json<ChainReport>, ApiError> {
+pub async fn verify(State(state): State<AppState>) -> Result<Json<ChainReport>, ApiError> {
     Ok(Json(state.store.verify_audit(None).await?))
 }

@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 
-
 /// One connector and its circuit breaker.
 #[derive(Serialize, ToSchema)]
 pub struct ConnectorView {
@@ -56,9 +55,7 @@ fn state_name(state: BreakerState) -> &'static str {
     ),
     security(("api_key" = []))
 )]
-pub async fn list(
-    State(state): State<AppState>,
-) -> Result<Json<ConnectorList>, ApiError> {
+pub async fn list(State(state): State<AppState>) -> Result<Json<ConnectorList>, ApiError> {
     let breakers = state.engine.breakers();
     let mut names = state.engine.connector_names();
     // Breakers of connectors no longer configured still tell what happened.

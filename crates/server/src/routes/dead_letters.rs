@@ -15,7 +15,6 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
-
 /// An action in the outbox.
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]

@@ -18,7 +18,6 @@ use super::events::EventResult;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 
-
 /// Options of a document upload.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

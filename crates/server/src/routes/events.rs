@@ -15,8 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ApiQuery, parse_limit, parse_time};
 use crate::AppState;
 use crate::auth::Caller;
-use crate::permissions::{Action, authorize, outside_scope, visible_locations};
 use crate::error::{ApiError, ErrorBody, ErrorCode, EventProblem};
+use crate::permissions::{Action, authorize, outside_scope, visible_locations};
 
 /// Batches at least this large are validated off the async workers.
 const BLOCKING_VALIDATION: usize = 256;

@@ -17,7 +17,6 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorCode, EventProblem};
 
-
 /// One opening period of a week day, in the location's local time.
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
@@ -88,9 +87,7 @@ pub struct LocationsSaved {
     ),
     security(("api_key" = []))
 )]
-pub async fn list(
-    State(state): State<AppState>,
-) -> Result<Json<LocationList>, ApiError> {
+pub async fn list(State(state): State<AppState>) -> Result<Json<LocationList>, ApiError> {
     Ok(Json(LocationList { locations: state.engine.locations() }))
 }
 

@@ -10,8 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ApiQuery, parse_limit};
 use crate::AppState;
 use crate::auth::Caller;
-use crate::permissions::{Action, authorize, visible_locations};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::permissions::{Action, authorize, visible_locations};
 
 /// Filters on stock positions.
 #[derive(Deserialize, IntoParams)]
@@ -172,7 +172,14 @@ pub async fn daily_sales(
         return Err(ApiError::new(ErrorCode::InvalidQuery, format!("`to` {t} is before `from` {f}")));
     }
     let within = reports_within(&state, &caller, p.location.as_deref())?;
-    let q = SalesQuery { location: p.location, item: p.item, from, to, limit: parse_limit(p.limit, 1000, 100_000)?, within };
+    let q = SalesQuery {
+        location: p.location,
+        item: p.item,
+        from,
+        to,
+        limit: parse_limit(p.limit, 1000, 100_000)?,
+        within,
+    };
     Ok(Json(SalesPage { days: state.store.daily_sales(&q).await? }))
 }
 

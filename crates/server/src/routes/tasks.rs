@@ -1,6 +1,5 @@
 //! The task inbox: list, read, claim, decide.
 
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};

@@ -16,7 +16,6 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 
-
 /// The file name problems of a posted definition carry.
 pub const UPLOAD: &str = "upload";
 
@@ -200,9 +199,7 @@ pub fn definition_source(headers: &HeaderMap, body: &[u8]) -> Result<String, Api
     ),
     security(("api_key" = []))
 )]
-pub async fn list(
-    State(state): State<AppState>,
-) -> Result<Json<WorkflowList>, ApiError> {
+pub async fn list(State(state): State<AppState>) -> Result<Json<WorkflowList>, ApiError> {
     let records = state.store.definitions(None).await?;
     let workflows = records.chunk_by(|a, b| a.workflow == b.workflow).filter_map(WorkflowSummary::of).collect();
     Ok(Json(WorkflowList { workflows }))

@@ -118,4 +118,3 @@ pub async fn inbox(t: &TestApp, query: &str, secret: Option<&str>) -> Vec<Value>
     let reply = t.call(Method::GET, &format!("/v1/tasks{query}"), secret, None).await.expect(200);
     reply.json()["tasks"].as_array().expect("tasks").clone()
 }
-
