@@ -311,7 +311,11 @@ fn axum_path(openapi_path: &str) -> String {
 
 /// Middleware on `/v1` (after authentication): refuses a route without a declared permission,
 /// and a caller whose roles do not allow the route's action anywhere.
-pub async fn require_permission(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn require_permission(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let caller = request
         .extensions()
         .get::<Caller>()
@@ -328,8 +332,7 @@ pub async fn require_permission(State(state): State<AppState>, request: Request,
 }
 
 fn refused(caller: &Caller, action: Action) -> ApiError {
-    let roles: Vec<&str> =
-        Role::ALL.iter().filter(|r| role_allows(**r, action)).map(|r| r.as_str()).collect();
+    let roles: Vec<&str> = Role::ALL.iter().filter(|r| role_allows(**r, action)).map(|r| r.as_str()).collect();
     ApiError::new(
         ErrorCode::Forbidden,
         format!(
@@ -368,17 +371,18 @@ pub fn authorize(engine: &Engine, caller: &Caller, action: Action, location: Opt
 pub fn outside_scope(caller: &Caller, action: Action, what: &str) -> ApiError {
     ApiError::new(
         ErrorCode::Forbidden,
-        format!("{:?} may {} only within {}; this is {what}", caller.name, action.describe(), scopes_text(caller, action)),
+        format!(
+            "{:?} may {} only within {}; this is {what}",
+            caller.name,
+            action.describe(),
+            scopes_text(caller, action)
+        ),
     )
 }
 
 fn scopes_text(caller: &Caller, action: Action) -> String {
-    let scopes: BTreeSet<&str> = caller
-        .grants
-        .iter()
-        .filter(|g| role_allows(g.role, action))
-        .filter_map(|g| g.scope.as_deref())
-        .collect();
+    let scopes: BTreeSet<&str> =
+        caller.grants.iter().filter(|g| role_allows(g.role, action)).filter_map(|g| g.scope.as_deref()).collect();
     scopes.into_iter().collect::<Vec<_>>().join(", ")
 }
 

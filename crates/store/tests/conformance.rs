@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use backroom_model::NewEvent;
+use backroom_model::{EventEnvelope, NewEvent};
 use backroom_store::{EventQuery, SalesQuery, StockQuery, Store};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -106,6 +106,21 @@ conformance!(queries_filter_by_type_location_item_and_time, |t: TestStore| async
     let france = page(EventQuery { location: Some("France".into()), ..Default::default() }).await;
     assert!(france.iter().any(|e| e.event_type == "transfer.shipped"), "a transfer names its destination");
     assert!(france.iter().all(|e| e.subject.locations.iter().any(|l| l.as_str() == "France")));
+    let scoped = page(EventQuery { within: Some(vec!["France".into(), "EIRE".into()]), ..Default::default() }).await;
+    let named = |e: &EventEnvelope, l: &str| e.subject.locations.iter().any(|x| x.as_str() == l);
+    assert!(scoped.iter().any(|e| named(e, "EIRE")) && scoped.iter().any(|e| named(e, "France")));
+    assert!(scoped.iter().all(|e| named(e, "France") || named(e, "EIRE")), "a scope shows only its locations");
+    assert!(page(EventQuery { within: Some(vec![]), ..Default::default() }).await.is_empty(), "an empty scope");
+    let stock_in = |within: Vec<String>| async move {
+        s.stock(&StockQuery { limit: 100_000, within: Some(within), ..Default::default() }).await.unwrap()
+    };
+    let french = stock_in(vec!["France".into()]).await;
+    assert!(!french.is_empty() && french.iter().all(|p| p.location == "France"));
+    let sales = s
+        .daily_sales(&SalesQuery { limit: 100_000, within: Some(vec!["EIRE".into()]), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(!sales.is_empty() && sales.iter().all(|d| d.location == "EIRE"));
     let lantern = page(EventQuery { item: Some("71053".into()), ..Default::default() }).await;
     let expected: std::collections::BTreeSet<_> = rows
         .iter()
@@ -241,13 +256,18 @@ conformance!(projections_follow_a_mixed_stream_and_survive_restart, |mut t: Test
 
     let uk = t
         .store
-        .stock(&StockQuery { location: Some("United-Kingdom".into()), item: Some("22423".into()), limit: 0 })
+        .stock(&StockQuery {
+            location: Some("United-Kingdom".into()),
+            item: Some("22423".into()),
+            limit: 0,
+            within: None,
+        })
         .await
         .unwrap();
     assert!(uk[0].last_counted_at.is_some());
     let france = t
         .store
-        .stock(&StockQuery { location: Some("France".into()), item: Some("85123A".into()), limit: 0 })
+        .stock(&StockQuery { location: Some("France".into()), item: Some("85123A".into()), limit: 0, within: None })
         .await
         .unwrap();
     assert_eq!((france[0].on_hand, france[0].in_transit), (Decimal::from(38), Decimal::from(2)));
