@@ -423,9 +423,39 @@ pub fn location_filter(
     Ok(Some(shown))
 }
 
+/// The permission table as Markdown (one row per action: the routes and the roles allowed), as
+/// the README shows it.
+pub fn permission_matrix() -> String {
+    let mut out = String::from("| action | routes | roles |\n|---|---|---|\n");
+    for action in ALL_ACTIONS {
+        let routes: Vec<String> =
+            ROUTES.iter().filter(|(_, a)| a == action).map(|(op, _)| format!("`{op}`")).collect();
+        let roles: Vec<&str> = Role::ALL.iter().filter(|r| role_allows(**r, *action)).map(|r| r.as_str()).collect();
+        let missing: Vec<&str> =
+            Role::ALL.iter().filter(|r| !role_allows(**r, *action)).map(|r| r.as_str()).collect();
+        let roles = match missing.len() {
+            0 => "every role".to_owned(),
+            n if n < roles.len() => format!("every role but {}", missing.join(", ")),
+            _ => roles.join(", "),
+        };
+        out.push_str(&format!("| {} | {} | {roles} |\n", action.describe(), routes.join(", ")));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readme_shows_the_permission_table() {
+        let readme = include_str!("../../../README.md");
+        let table = permission_matrix();
+        assert!(
+            readme.contains(&table),
+            "README.md's permission table differs from the code; paste this in its place:\n{table}"
+        );
+    }
 
     #[test]
     fn every_action_is_allowed_to_some_role_and_admin_may_do_all() {
