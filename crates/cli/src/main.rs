@@ -34,6 +34,9 @@ enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Keys(commands::keys::Command),
+    /// Create, list and disable people's accounts.
+    #[command(subcommand)]
+    Users(commands::users::Command),
     /// Ingest files: partner documents (EPCIS, UBL, CII, Factur-X, X12, EDIFACT, POSLog),
     /// NDJSON or JSON events, or CSV with a mapping.
     Ingest(commands::ingest::Args),
@@ -78,6 +81,7 @@ fn main() -> std::process::ExitCode {
         match &cli.command {
             Command::Serve(args) => commands::serve::run(&cli, args).await,
             Command::Keys(cmd) => commands::keys::run(&cli, cmd).await,
+            Command::Users(cmd) => commands::users::run(&cli, cmd).await,
             Command::Ingest(args) => commands::ingest::run(&cli, args).await,
             Command::Convert(args) => commands::convert::run(args),
             Command::Audit(cmd) => commands::audit::run(&cli, cmd).await,

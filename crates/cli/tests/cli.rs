@@ -164,6 +164,86 @@ fn keys_are_created_listed_and_revoked() {
     assert!(text(&unknown.stderr).contains("no active key"), "{}", text(&unknown.stderr));
 }
 
+/// Runs `backroom` as [`backroom`] does, with `input` on standard input.
+fn backroom_with_stdin(dir: &Path, args: &[&str], input: &str) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_backroom"));
+    command.arg("--data-dir").arg(dir).args(args);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BACKROOM_") {
+            command.env_remove(name);
+        }
+    }
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run backroom");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("wait for backroom")
+}
+
+#[test]
+fn people_are_created_listed_and_disabled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let password = "till-drawer-balance-42";
+    let args = ["users", "create", "--login", "anna.berg", "--name", "Anna Berg", "--grant", "store_manager@S042"];
+    let without_stdin = backroom(dir.path(), &args);
+    assert!(!without_stdin.status.success());
+    assert!(text(&without_stdin.stderr).contains("--password-stdin"), "{}", text(&without_stdin.stderr));
+
+    let mut with_stdin = args.to_vec();
+    with_stdin.extend(["--grant", "auditor", "--password-stdin"]);
+    let created = backroom_with_stdin(dir.path(), &with_stdin, &format!("{password}\n"));
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(!text(&created.stdout).contains(password) && !text(&created.stderr).contains(password));
+
+    let short = backroom_with_stdin(
+        dir.path(),
+        &["users", "create", "--login", "bert", "--name", "Bert", "--password-stdin"],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    assert!(text(&short.stderr).contains("at least 12"), "{}", text(&short.stderr));
+    let bad_grant = backroom_with_stdin(
+        dir.path(),
+        &["users", "create", "--login", "bert", "--name", "Bert", "--grant", "boss@S042", "--password-stdin"],
+        &format!("{password}\n"),
+    );
+    assert!(!bad_grant.status.success());
+    assert!(text(&bad_grant.stderr).contains("store_manager"), "the roles are listed: {}", text(&bad_grant.stderr));
+
+    let listed = backroom(dir.path(), &["users", "list", "--json"]);
+    let users: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    assert_eq!(users.as_array().expect("array").len(), 1);
+    assert_eq!(users[0]["login"], "anna.berg");
+    assert_eq!(users[0]["grants"], json!(["store_manager@S042", "auditor"]));
+    assert!(users[0]["disabled_at"].is_null());
+    assert!(!text(&listed.stdout).contains("argon2"), "hashes are never shown");
+
+    let disabled = backroom(dir.path(), &["users", "disable", "anna.berg"]);
+    assert!(disabled.status.success(), "{}", text(&disabled.stderr));
+    let listed = backroom(dir.path(), &["users", "list", "--json"]);
+    let users: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    assert!(users[0]["disabled_at"].is_string());
+    let table = text(&backroom(dir.path(), &["users", "list"]).stdout);
+    assert!(table.contains("anna.berg") && table.contains("disabled"), "{table}");
+
+    let audit = backroom(dir.path(), &["audit", "verify"]);
+    assert!(audit.status.success(), "{}", text(&audit.stderr));
+}
+
+#[test]
+fn keys_refuse_unknown_roles_with_the_list_of_roles() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = backroom(dir.path(), &["keys", "create", "--name", "erp", "--role", "superuser"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("superuser") && err.contains("integration") && err.contains("auditor"), "{err}");
+    let listed = backroom(dir.path(), &["keys", "list", "--json"]);
+    assert_eq!(serde_json::from_slice::<Value>(&listed.stdout).expect("JSON"), json!([]));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_server_owns_its_data_directory_and_takes_remote_ingest() {
     let mut storage = Storage::sqlite();

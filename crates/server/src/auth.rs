@@ -1,8 +1,10 @@
-//! Authentication of `/v1` requests by API key.
+//! Authentication of `/v1` requests: by API key, by a person's session token, or by a token
+//! from the configured OpenID Connect provider ([`crate::identity`]).
 //!
 //! Keys are looked up by the SHA-256 of the presented secret. Positive lookups are cached for a
 //! few seconds so that a busy integration does not cost a database read per request; a revoked
-//! key is therefore refused within [`CACHE_TTL`].
+//! key is therefore refused within [`CACHE_TTL`]. Sessions are looked up on every request, so
+//! a disabled account's session is refused at once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -93,8 +95,26 @@ impl Caller {
     }
 }
 
-/// Middleware: refuses a request without a valid bearer key with 401.
-pub async fn require_key(
+/// Whether a bearer secret has the shape of a JWT: three non-empty base64url segments.
+pub fn looks_like_jwt(secret: &str) -> bool {
+    let segments: Vec<&str> = secret.split('.').collect();
+    segments.len() == 3
+        && segments
+            .iter()
+            .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+impl Caller {
+    /// The caller a person's session stands for: the account's login and grants.
+    pub fn from_user(user: &backroom_store::User) -> Caller {
+        Caller { kind: CallerKind::User, id: user.id.clone(), name: user.login.clone(), grants: user.grants.clone() }
+    }
+}
+
+/// Middleware: finds who sent the request from its `Authorization: Bearer …` header — an API key
+/// (`brk_…`), a session token from logging in (`brs_…`), or a JWT from the configured OpenID
+/// Connect provider — and refuses the request with 401 when there is none or it is not valid.
+pub async fn require_caller(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
@@ -108,21 +128,41 @@ pub async fn require_key(
         .map(|(_, secret)| secret.trim())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| {
-            ApiError::new(ErrorCode::Unauthorized, "this route needs an `Authorization: Bearer <api key>` header")
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "this route needs an `Authorization: Bearer <api key, session token or identity provider token>` header",
+            )
         })?;
-    let hash = hash_key(secret);
-    let key = match state.keys.get(&hash) {
-        Some(k) => k,
-        None => {
-            let k = state
-                .store
-                .authenticate(secret)
-                .await?
-                .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "the API key is unknown or revoked"))?;
-            state.keys.put(hash, k.clone());
-            k
-        }
+    let caller = if secret.starts_with("brs_") {
+        let user = state.store.session(secret).await?.ok_or_else(|| {
+            ApiError::new(ErrorCode::Unauthorized, "the session token is unknown, expired or ended: log in again")
+        })?;
+        Caller::from_user(&user)
+    } else if looks_like_jwt(secret) {
+        let Some(oidc) = &state.identity.oidc else {
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "identity provider tokens are not accepted: this server has no [oidc] configuration",
+            ));
+        };
+        oidc.verify(secret).await.map_err(|e| ApiError::new(ErrorCode::Unauthorized, e.0))?
+    } else {
+        Caller::from_key(&key_for(&state, secret).await?)
     };
-    request.extensions_mut().insert(Caller::from_key(&key));
+    request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
+}
+
+async fn key_for(state: &AppState, secret: &str) -> Result<ApiKey, ApiError> {
+    let hash = hash_key(secret);
+    if let Some(k) = state.keys.get(&hash) {
+        return Ok(k);
+    }
+    let k = state
+        .store
+        .authenticate(secret)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "the API key is unknown or revoked"))?;
+    state.keys.put(hash, k.clone());
+    Ok(k)
 }

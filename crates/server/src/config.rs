@@ -31,6 +31,19 @@ pub struct Config {
     pub bootstrap_admin_key: Option<String>,
     /// Log filter, such as `info` or `backroom=debug` (`BACKROOM_LOG`).
     pub log: String,
+    /// How long a session opened with `POST /auth/token` lasts, in minutes
+    /// (`BACKROOM_SESSION_TTL_MINUTES`, default 480).
+    pub session_ttl_minutes: u32,
+    /// Failed logins for one login, or from one client address, after which further attempts
+    /// are answered `too_many_attempts` until the window passes (`BACKROOM_LOGIN_MAX_FAILURES`,
+    /// default 5). Counted in the memory of each process.
+    pub login_max_failures: u32,
+    /// The window failed logins are counted in, in seconds (`BACKROOM_LOGIN_WINDOW_SECONDS`,
+    /// default 900).
+    pub login_window_seconds: u64,
+    /// The OpenID Connect identity provider whose JWTs are accepted as bearer tokens (the
+    /// `[oidc]` section); none by default.
+    pub oidc: Option<crate::identity::oidc::OidcConfig>,
 }
 
 impl Default for Config {
@@ -45,6 +58,10 @@ impl Default for Config {
             read_connections: 8,
             bootstrap_admin_key: None,
             log: "info".to_owned(),
+            session_ttl_minutes: 480,
+            login_max_failures: 5,
+            login_window_seconds: 900,
+            oidc: None,
         }
     }
 }
@@ -78,6 +95,9 @@ const KEYS: &[&str] = &[
     "read_connections",
     "bootstrap_admin_key",
     "log",
+    "session_ttl_minutes",
+    "login_max_failures",
+    "login_window_seconds",
 ];
 
 impl Config {
@@ -102,6 +122,17 @@ impl Config {
             && key.len() < 32
         {
             return Err(ConfigError("bootstrap_admin_key must be at least 32 characters long".to_owned()));
+        }
+        if self.session_ttl_minutes == 0 {
+            return Err(ConfigError("session_ttl_minutes must be at least 1".to_owned()));
+        }
+        if self.login_max_failures == 0 {
+            return Err(ConfigError("login_max_failures must be at least 1".to_owned()));
+        }
+        if let Some(oidc) = &self.oidc
+            && oidc.jwks_url.is_some() == oidc.jwks_file.is_some()
+        {
+            return Err(ConfigError("[oidc] needs exactly one of jwks_url and jwks_file".to_owned()));
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError("max_body_bytes must be at least 1024".to_owned()));
@@ -141,6 +172,21 @@ mod tests {
             jail.create_file("bad.toml", "lisen = 1\n")?;
             let err = Config::load(Some(Path::new("bad.toml")), &Overrides::default()).expect_err("unknown key");
             assert!(err.to_string().contains("lisen"), "{err}");
+            jail.create_file(
+                "oidc.toml",
+                "session_ttl_minutes = 60\n[oidc]\nissuer = \"https://idp.example\"\naudience = \"backroom\"\n\
+                 jwks_file = \"jwks.json\"\nroles_claim = \"groups\"\n[oidc.role_map]\nstore-managers = \"store_manager\"\n",
+            )?;
+            let c = Config::load(Some(Path::new("oidc.toml")), &Overrides::default()).map_err(|e| e.to_string())?;
+            let oidc = c.oidc.expect("oidc section");
+            assert_eq!(
+                (c.session_ttl_minutes, oidc.grants_claim.as_str(), oidc.leeway_seconds),
+                (60, "backroom_grants", 60)
+            );
+            assert_eq!(oidc.role_map["store-managers"], "store_manager");
+            jail.create_file("typo.toml", "[oidc]\nissuer = \"i\"\naudience = \"a\"\njwks_file = \"f\"\nleeway = 5\n")?;
+            let err = Config::load(Some(Path::new("typo.toml")), &Overrides::default()).expect_err("unknown oidc key");
+            assert!(err.to_string().contains("leeway"), "{err}");
             Ok(())
         });
     }

@@ -39,6 +39,8 @@ pub enum ErrorCode {
     DocumentInvalid,
     /// A task decision was refused: the outcome or a field is not allowed.
     TaskRefused,
+    /// Too many failed logins for a login or from an address; retry after `Retry-After`.
+    TooManyAttempts,
     /// The store cannot take the request now; retry later.
     Unavailable,
     /// A fault inside Backroom.
@@ -52,7 +54,7 @@ const TABLE: &[(ErrorCode, &str, u16, &str, &str)] = &[
         "unauthorized",
         401,
         "authentication_error",
-        "Send `Authorization: Bearer <api key>`. Keys are created with `backroom keys create`.",
+        "Send `Authorization: Bearer <secret>` with an API key (`backroom keys create`), a session token from `POST /auth/token`, or a token from the configured identity provider. A wrong login or password at `POST /auth/token` is answered with this code too.",
     ),
     (ErrorCode::NotFound, "not_found", 404, "invalid_request", "No route or resource at this path."),
     (
@@ -125,6 +127,13 @@ const TABLE: &[(ErrorCode, &str, u16, &str, &str)] = &[
         422,
         "invalid_request",
         "The decision does not fit the task: the outcome is not one the task allows, or a field is missing or wrong. The message names the allowed outcomes or the field; nothing changed.",
+    ),
+    (
+        ErrorCode::TooManyAttempts,
+        "too_many_attempts",
+        429,
+        "authentication_error",
+        "Too many failed logins for this login or from this address within the window: wait the seconds the `Retry-After` header gives, then try again.",
     ),
     (
         ErrorCode::Unavailable,
@@ -294,6 +303,7 @@ impl From<backroom_store::StoreError> for ApiError {
         use backroom_store::StoreError::*;
         match e {
             NotFound(m) => ApiError::new(ErrorCode::NotFound, m),
+            Invalid(m) => ApiError::new(ErrorCode::ValidationFailed, m),
             Closed => ApiError::new(ErrorCode::Unavailable, "the server is shutting down"),
             other => {
                 tracing::error!(error = %other, "store operation failed");

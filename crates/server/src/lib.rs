@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod identity;
 pub mod permissions;
 pub mod routes;
 mod telemetry;
@@ -46,6 +47,15 @@ pub struct AppState {
     pub openapi: bytes::Bytes,
     /// The routes by method and path, for the permission table.
     pub routes: Arc<permissions::RouteTable>,
+    /// Sessions, login throttling and the identity provider.
+    pub identity: Arc<identity::Identity>,
+}
+
+impl AppState {
+    /// The same state with these identity settings.
+    pub fn with_identity(self, identity: identity::Identity) -> Self {
+        AppState { identity: Arc::new(identity), ..self }
+    }
 }
 
 /// What can stop the server.
@@ -54,6 +64,9 @@ pub enum ServerError {
     /// Configuration or start-up problem.
     #[error("{0}")]
     Startup(String),
+    /// The identity provider's configuration or keys are not usable.
+    #[error(transparent)]
+    Oidc(#[from] identity::oidc::OidcSetupError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] backroom_store::StoreError),
@@ -97,11 +110,14 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::connectors::list))
         .routes(routes!(routes::audit::list))
         .routes(routes!(routes::audit::verify))
+        .routes(routes!(routes::users::list, routes::users::create))
+        .routes(routes!(routes::users::disable))
 }
 
-/// Operational routes open without a key: health, readiness, metrics, documentation.
+/// Routes open without credentials: logging in, health, readiness, metrics, documentation.
 fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(routes::users::login))
         .routes(routes!(routes::meta::healthz))
         .routes(routes!(routes::meta::readyz))
         .routes(routes!(routes::meta::metrics))
@@ -127,7 +143,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn app(state: AppState, max_body_bytes: usize) -> Router {
     let v1 = v1_routes()
         .route_layer(middleware::from_fn_with_state(state.clone(), permissions::require_permission))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_caller));
     let (router, _) = v1.merge(public_routes()).split_for_parts();
     router
         .fallback(not_found)
@@ -179,6 +195,7 @@ pub fn state(store: Store, engine: Engine) -> AppState {
         metrics: telemetry::prometheus(),
         openapi: bytes::Bytes::from(openapi),
         routes,
+        identity: Arc::new(identity::Identity::default()),
     }
 }
 
@@ -203,13 +220,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     bootstrap(&store, config).await?;
+    let identity = identity::Identity::from_config(config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     tracing::info!(%addr, backend = store.backend_name(), "Backroom is serving");
-    let app = app(state(store.clone(), engine.clone()), config.max_body_bytes);
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let app = app(state(store.clone(), engine.clone()).with_identity(identity), config.max_body_bytes);
+    // The peer's address lets login throttling count failures per client address.
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
     tracing::info!("no more requests in flight; stopping the engine");
     if tokio::time::timeout(Duration::from_secs(30), engine.shutdown()).await.is_err() {
         tracing::warn!("the engine did not stop within 30 s; closing the store anyway");

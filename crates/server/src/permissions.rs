@@ -261,6 +261,9 @@ pub const ROUTES: &[(&str, Action)] = &[
     ("list_connectors", ReadConnectors),
     ("list_audit", ReadAudit),
     ("verify_audit", ReadAudit),
+    ("list_users", ReadUsers),
+    ("create_user", ManageUsers),
+    ("disable_user", ManageUsers),
 ];
 
 /// The action a route (by operation id) performs, if it is declared.

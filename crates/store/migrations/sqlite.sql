@@ -197,3 +197,24 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 CREATE INDEX IF NOT EXISTS audit_actor ON audit_log (actor, seq);
 CREATE INDEX IF NOT EXISTS audit_subject ON audit_log (subject, seq);
+
+-- ----- people ----------------------------------------------------------------------------------
+-- Local accounts. The password is kept only as an Argon2id PHC string (see users.rs).
+CREATE TABLE IF NOT EXISTS users (
+    id             TEXT    PRIMARY KEY,
+    login          TEXT    NOT NULL UNIQUE,
+    display_name   TEXT    NOT NULL,
+    grants         TEXT    NOT NULL,  -- JSON array of grants as text: "store_manager@S001", "auditor"
+    password_hash  TEXT    NOT NULL,
+    created_at     INTEGER NOT NULL,
+    disabled_at    INTEGER
+);
+
+-- Sessions opened by logging in; the bearer secret is kept only as its hex SHA-256.
+CREATE TABLE IF NOT EXISTS user_sessions (
+    hash        TEXT    PRIMARY KEY,
+    user_id     TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS user_sessions_user ON user_sessions (user_id, expires_at);

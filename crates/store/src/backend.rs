@@ -73,6 +73,42 @@ macro_rules! common_operations {
                 Ok(row.as_ref().map($crate::rows::api_key).transpose()?)
             }
 
+            pub(crate) async fn list_users(&self) -> $crate::Result<Vec<$crate::User>> {
+                let text = format!("SELECT {} FROM users ORDER BY login", $crate::users::USER_COLUMNS);
+                let rows = sqlx::query(sqlx::AssertSqlSafe(text)).fetch_all(&self.pool).await?;
+                Ok(rows.iter().map($crate::users::user_row).collect::<sqlx::Result<_>>()?)
+            }
+
+            pub(crate) async fn user_credentials(
+                &self,
+                login: &str,
+            ) -> $crate::Result<Option<($crate::User, String)>> {
+                let mut s = $crate::query::Sql::default();
+                s.bind(
+                    &format!("SELECT {}, password_hash FROM users WHERE login = ?", $crate::users::USER_COLUMNS),
+                    $crate::query::Param::Text(login.to_owned()),
+                );
+                let row = Self::query(s).fetch_optional(&self.pool).await?;
+                match row {
+                    Some(r) => {
+                        let user = $crate::users::user_row(&r)?;
+                        let hash = $crate::rows::RowExt::text(&r, "password_hash")?;
+                        Ok(Some((user, hash)))
+                    }
+                    None => Ok(None),
+                }
+            }
+
+            pub(crate) async fn session_user(&self, hash: &str, now: i64) -> $crate::Result<Option<$crate::User>> {
+                let mut s = $crate::query::Sql::default();
+                s.push("SELECT u.id, u.login, u.display_name, u.grants, u.created_at, u.disabled_at \
+                        FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE ");
+                s.bind("s.hash = ?", $crate::query::Param::Text(hash.to_owned()));
+                s.bind(" AND s.expires_at > ? AND u.disabled_at IS NULL", $crate::query::Param::Int(now));
+                let row = Self::query(s).fetch_optional(&self.pool).await?;
+                Ok(row.as_ref().map($crate::users::user_row).transpose()?)
+            }
+
             pub(crate) async fn audit_entries(
                 &self,
                 q: &$crate::audit::AuditQuery,

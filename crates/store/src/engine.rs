@@ -283,6 +283,8 @@ pub struct EngineWrite {
     pub audit: Vec<crate::audit::AuditEntry>,
     /// API keys created or revoked.
     pub keys: Vec<KeyChange>,
+    /// People's accounts and sessions created or changed.
+    pub users: Vec<crate::users::UserChange>,
 }
 
 /// A change to the API keys, committed with its audit entry.
@@ -311,6 +313,7 @@ impl EngineWrite {
             && self.locations.is_empty()
             && self.audit.is_empty()
             && self.keys.is_empty()
+            && self.users.is_empty()
     }
 
     /// Adds another write's rows to this one.
@@ -329,6 +332,7 @@ impl EngineWrite {
         self.locations.extend(other.locations);
         self.audit.extend(other.audit);
         self.keys.extend(other.keys);
+        self.users.extend(other.users);
         self.lease_owner = self.lease_owner.take().or(other.lease_owner);
         self.lease_until = self.lease_until.max(other.lease_until);
         self.now = self.now.max(other.now);
@@ -414,6 +418,7 @@ pub(crate) fn statements(w: &EngineWrite, now: i64) -> Vec<Sql> {
         }
         out.push(s);
     }
+    out.extend(crate::users::statements(&w.users));
     for d in &w.definitions {
         let mut s = Sql::default();
         s.push("INSERT INTO workflow_definitions (workflow, version, title, source, digest, active, created_at, created_by) VALUES (");

@@ -1,4 +1,5 @@
-//! The durable store of Backroom: the event log, its projections and the API keys.
+//! The durable store of Backroom: the event log, its projections, the API keys and people's
+//! accounts.
 //!
 //! One [`Store`] surface over two backends with identical behaviour — SQLite (embedded, the
 //! default) and PostgreSQL (shared by several processes). Appends go through one writer thread per
@@ -16,6 +17,7 @@ mod projections;
 mod query;
 mod rows;
 mod sqlite;
+pub mod users;
 mod write;
 mod writer;
 
@@ -35,6 +37,7 @@ pub use engine::{
 pub use fixed::SCALE as PROJECTION_SCALE;
 pub use keys::{ApiKey, NewApiKey, hash_key};
 pub use query::{EventQuery, SalesQuery, StockQuery};
+pub use users::{NewUser, SessionToken, User, UserChange};
 
 /// The pragmas the SQLite backend tunes beyond WAL and `synchronous=FULL` (name, value), for
 /// benchmarks that compare with plain SQLite on equal terms.
@@ -65,6 +68,9 @@ pub enum StoreError {
     /// A request conflicts with what is stored.
     #[error("{0}")]
     Conflict(String),
+    /// A request's field is not acceptable; the message names the field and what would be.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Result of store operations.
@@ -329,6 +335,109 @@ impl Store {
         Ok(revoked)
     }
 
+    /// Creates a person's account. The password (at least 12 characters) is kept only as an
+    /// Argon2id hash; the account and its `user.created` audit entry (by `actor`) are committed
+    /// together. A login already taken is a [`StoreError::Conflict`].
+    pub async fn create_user(&self, new: &NewUser, actor: &str) -> Result<User> {
+        users::check_new(new)?;
+        let record = users::new_record(new);
+        let password = new.password.clone();
+        let phc = users::blocking(move || users::hash_password(&password)).await??;
+        let entry = user_entry(actor, "user.created", &record);
+        self.commit_user(UserChange::Create(record.clone(), phc), Some(entry)).await.map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict(format!("the login {:?} is taken: choose another", new.login))
+            }
+            other => other,
+        })?;
+        Ok(record)
+    }
+
+    async fn commit_user(&self, change: UserChange, entry: Option<AuditEntry>) -> Result<()> {
+        let write = EngineWrite { users: vec![change], audit: entry.into_iter().collect(), ..EngineWrite::default() };
+        self.writer.commit_engine(write, Vec::new()).await.map(|_| ())
+    }
+
+    /// Every account, by login, disabled ones included.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        dispatch!(self.list_users())
+    }
+
+    /// The account with this login.
+    pub async fn user(&self, login: &str) -> Result<Option<User>> {
+        Ok(dispatch!(self.user_credentials(login))?.map(|(u, _)| u))
+    }
+
+    async fn existing_user(&self, login: &str) -> Result<User> {
+        self.user(login).await?.ok_or_else(|| {
+            StoreError::NotFound(format!("no account has the login {login:?}; `backroom users list` shows them"))
+        })
+    }
+
+    /// Disables an account and ends its sessions, recording `user.disabled` by `actor` in the
+    /// same transaction. Disabling a disabled account is a [`StoreError::Conflict`].
+    pub async fn disable_user(&self, login: &str, actor: &str) -> Result<User> {
+        let user = self.existing_user(login).await?;
+        if user.disabled_at.is_some() {
+            return Err(StoreError::Conflict(format!("the account {login:?} is already disabled")));
+        }
+        let now = keys::micros_to_time(Utc::now().timestamp_micros());
+        let disabled = User { disabled_at: Some(now), ..user.clone() };
+        let entry = AuditEntry { before: Some(users::view(&user)), ..user_entry(actor, "user.disabled", &disabled) };
+        self.commit_user(UserChange::Disable(user.id.clone(), now), Some(entry)).await.map_err(|e| match e {
+            StoreError::Conflict(_) => StoreError::Conflict(format!("the account {login:?} was disabled meanwhile")),
+            other => other,
+        })?;
+        Ok(disabled)
+    }
+
+    /// Replaces an account's password (at least 12 characters) and ends its sessions, recording
+    /// `user.password_changed` by `actor` (without the password or its hash).
+    pub async fn set_password(&self, login: &str, password: &str, actor: &str) -> Result<User> {
+        users::check_password(password)?;
+        let user = self.existing_user(login).await?;
+        let password = password.to_owned();
+        let phc = users::blocking(move || users::hash_password(&password)).await??;
+        let entry = user_entry(actor, "user.password_changed", &user);
+        self.commit_user(UserChange::SetPassword(user.id.clone(), phc), Some(entry)).await?;
+        Ok(user)
+    }
+
+    /// Checks a login and password and, when they match an active account, opens a session of
+    /// `ttl`. An unknown login costs the same password check as a known one, so the time taken
+    /// does not tell whether the login exists. `None` for a wrong login or password, or a
+    /// disabled account.
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        ttl: chrono::Duration,
+    ) -> Result<Option<(User, SessionToken)>> {
+        let found = dispatch!(self.user_credentials(login))?;
+        let (user, phc) = match found {
+            Some((u, phc)) => (Some(u), phc),
+            None => (None, users::decoy_hash().to_owned()),
+        };
+        let password = password.to_owned();
+        let matches = users::blocking(move || users::verify_password(&password, &phc)).await?;
+        let Some(user) = user.filter(|u| matches && u.disabled_at.is_none()) else {
+            return Ok(None);
+        };
+        let (secret, hash) = users::session_secret();
+        let now = keys::micros_to_time(Utc::now().timestamp_micros());
+        let expires_at = now + ttl;
+        let change = UserChange::OpenSession { hash, user_id: user.id.clone(), created_at: now, expires_at };
+        self.commit_user(change, None).await?;
+        Ok(Some((user, SessionToken { secret, expires_at })))
+    }
+
+    /// The active account whose live session this secret opened: `None` when the secret is
+    /// unknown, its session expired or ended, or the account is disabled.
+    pub async fn session(&self, secret: &str) -> Result<Option<User>> {
+        let now = Utc::now().timestamp_micros();
+        dispatch!(self.session_user(&hash_key(secret), now))
+    }
+
     /// Records entries in the audit chain on their own (for changes that write nothing else).
     pub async fn record_audit(&self, entries: Vec<AuditEntry>) -> Result<()> {
         if entries.is_empty() {
@@ -527,6 +636,10 @@ fn key_view(k: &ApiKey) -> serde_json::Value {
         "id": k.id, "name": k.name, "prefix": k.prefix, "roles": k.roles, "scopes": k.scopes,
         "revoked_at": k.revoked_at,
     })
+}
+
+fn user_entry(actor: &str, kind: &str, u: &User) -> AuditEntry {
+    AuditEntry { after: Some(users::view(u)), ..AuditEntry::new(Utc::now(), actor, kind, &format!("user/{}", u.login)) }
 }
 
 fn key_entry(actor: &str, kind: &str, k: &ApiKey) -> AuditEntry {

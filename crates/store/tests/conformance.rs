@@ -329,3 +329,64 @@ conformance!(keys_are_hashed_listed_and_revoked, |t: TestStore| async move {
         .unwrap();
     assert_eq!(s.authenticate("chosen-by-the-operator-0123456789").await.unwrap().unwrap().id, imported.id);
 });
+
+conformance!(users_log_in_with_sessions_that_end_when_disabled, |t: TestStore| async move {
+    use backroom_model::Grant;
+    use backroom_store::{AuditQuery, NewUser, StoreError};
+    let s = &t.store;
+    let ttl = chrono::Duration::minutes(30);
+    let new = NewUser {
+        login: "anna.berg".into(),
+        display_name: "Anna Berg".into(),
+        grants: vec!["store_manager@S042".parse::<Grant>().unwrap(), "auditor".parse().unwrap()],
+        password: "till-drawer-balance-42".into(),
+    };
+    let anna = s.create_user(&new, "admin-key").await.unwrap();
+    assert_eq!(anna.grants, new.grants);
+    assert!(anna.disabled_at.is_none());
+
+    let taken = s.create_user(&NewUser { display_name: "Other Anna".into(), ..new.clone() }, "admin-key").await;
+    assert!(matches!(&taken, Err(StoreError::Conflict(m)) if m.contains("anna.berg")), "{taken:?}");
+    let short = s.create_user(&NewUser { login: "bob".into(), password: "too-short".into(), ..new.clone() }, "a").await;
+    assert!(matches!(&short, Err(StoreError::Invalid(m)) if m.contains("at least 12")), "{short:?}");
+    assert!(s.user("bob").await.unwrap().is_none(), "a refused account is not stored");
+
+    assert!(s.login("anna.berg", "wrong-password-123", ttl).await.unwrap().is_none());
+    assert!(s.login("nobody", "till-drawer-balance-42", ttl).await.unwrap().is_none());
+    let (who, token) = s.login("anna.berg", "till-drawer-balance-42", ttl).await.unwrap().expect("logged in");
+    assert_eq!(who.id, anna.id);
+    assert!(token.secret.starts_with("brs_") && token.secret.len() == 52);
+    assert!(token.expires_at > chrono::Utc::now() + chrono::Duration::minutes(29));
+    assert_eq!(s.session(&token.secret).await.unwrap().expect("live session").login, "anna.berg");
+    assert!(s.session("brs_000000000000000000000000000000000000000000000000").await.unwrap().is_none());
+
+    let (_, expired) = s.login("anna.berg", "till-drawer-balance-42", chrono::Duration::zero()).await.unwrap().unwrap();
+    assert!(s.session(&expired.secret).await.unwrap().is_none(), "an expired session is refused");
+
+    s.set_password("anna.berg", "new-secret-for-anna", "admin-key").await.unwrap();
+    assert!(s.session(&token.secret).await.unwrap().is_none(), "a password change ends sessions");
+    assert!(s.login("anna.berg", "till-drawer-balance-42", ttl).await.unwrap().is_none());
+    let (_, token) = s.login("anna.berg", "new-secret-for-anna", ttl).await.unwrap().expect("new password works");
+
+    let disabled = s.disable_user("anna.berg", "admin-key").await.unwrap();
+    assert!(disabled.disabled_at.is_some());
+    assert!(s.session(&token.secret).await.unwrap().is_none(), "disabling ends sessions");
+    assert!(s.login("anna.berg", "new-secret-for-anna", ttl).await.unwrap().is_none());
+    assert!(matches!(s.disable_user("anna.berg", "admin-key").await, Err(StoreError::Conflict(_))));
+    assert!(matches!(s.disable_user("nobody", "admin-key").await, Err(StoreError::NotFound(_))));
+
+    let listed = s.list_users().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].disabled_at, disabled.disabled_at);
+    assert_eq!(serde_json::to_value(&listed[0]).unwrap()["grants"], json!(["store_manager@S042", "auditor"]));
+
+    let audit = s.audit(&AuditQuery { subject: Some("user/anna.berg".into()), ..AuditQuery::default() }).await.unwrap();
+    let kinds: Vec<&str> = audit.iter().map(|r| r.entry.kind.as_str()).collect();
+    assert_eq!(kinds, ["user.created", "user.password_changed", "user.disabled"]);
+    assert!(audit.iter().all(|r| r.entry.actor == "admin-key"));
+    let text = serde_json::to_string(&audit).unwrap();
+    for secret in ["till-drawer-balance-42", "new-secret-for-anna", "argon2", &token.secret[4..]] {
+        assert!(!text.contains(secret), "the audit record never holds {secret:?}");
+    }
+    assert!(s.verify_audit(None).await.unwrap().broken.is_none());
+});

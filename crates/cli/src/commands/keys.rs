@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
+use backroom_model::Role;
 use backroom_store::NewApiKey;
 
 use super::open_store;
@@ -14,7 +16,7 @@ pub enum Command {
         /// Who or what will use the key (a person, `pos-gateway`, `erp-sync`).
         #[arg(long)]
         name: String,
-        /// A role of the key (repeatable; default admin).
+        /// A role of the key, such as `integration` (repeatable; default admin).
         #[arg(long = "role")]
         roles: Vec<String>,
         /// A location code the key is limited to (repeatable; default the whole company).
@@ -35,10 +37,16 @@ pub enum Command {
 }
 
 pub async fn run(cli: &Cli, cmd: &Command) -> anyhow::Result<ExitCode> {
+    if let Command::Create { roles, .. } = cmd {
+        for role in roles {
+            role.parse::<Role>().with_context(|| format!("--role {role:?}"))?;
+        }
+    }
     let store = open_store(cli).await?;
     match cmd {
         Command::Create { name, roles, scopes } => {
             let roles = if roles.is_empty() { vec!["admin".to_owned()] } else { roles.clone() };
+
             let new = NewApiKey { name: name.clone(), roles, scopes: scopes.clone() };
             let (key, secret) = store.create_key(&new, &super::local_actor()).await?;
             eprintln!("created key {} ({}) with roles {}", key.id, key.name, key.roles.join(", "));

@@ -6,6 +6,7 @@ pub mod events;
 pub mod ingest;
 pub mod keys;
 pub mod serve;
+pub mod users;
 pub mod workflows;
 
 use backroom_store::Store;

@@ -113,14 +113,32 @@ impl TestApp {
         Some(Self::over(store, tempfile::tempdir().expect("tempdir"), MAX_BODY).await)
     }
 
+    /// An app over a fresh SQLite store with these identity settings (sessions, throttling,
+    /// identity provider).
+    pub async fn sqlite_with_identity(identity: backroom_server::identity::Identity) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&StoreConfig::sqlite(dir.path())).await.expect("open sqlite");
+        Self::over_with(store, dir, MAX_BODY, identity).await
+    }
+
     async fn over(store: Store, dir: tempfile::TempDir, max_body: usize) -> TestApp {
+        Self::over_with(store, dir, max_body, backroom_server::identity::Identity::default()).await
+    }
+
+    async fn over_with(
+        store: Store,
+        dir: tempfile::TempDir,
+        max_body: usize,
+        identity: backroom_server::identity::Identity,
+    ) -> TestApp {
         let key = NewApiKey { name: "test".into(), roles: vec!["admin".into()], scopes: vec![] };
         let (_key, secret) = store.create_key(&key, "test").await.expect("create key");
         let config = EngineConfig { poll: Duration::from_millis(50), ..EngineConfig::default() };
         let engine = Engine::start(store.clone(), config, test_connectors(), Arc::new(SystemClock))
             .await
             .unwrap_or_else(|e| panic!("the engine cannot start: {e}"));
-        let app = backroom_server::app(backroom_server::state(store.clone(), engine.clone()), max_body);
+        let state = backroom_server::state(store.clone(), engine.clone()).with_identity(identity);
+        let app = backroom_server::app(state, max_body);
         TestApp { app, store, engine, secret, _dir: dir }
     }
 
