@@ -431,11 +431,9 @@ pub fn location_filter(
 pub fn permission_matrix() -> String {
     let mut out = String::from("| action | routes | roles |\n|---|---|---|\n");
     for action in ALL_ACTIONS {
-        let routes: Vec<String> =
-            ROUTES.iter().filter(|(_, a)| a == action).map(|(op, _)| format!("`{op}`")).collect();
+        let routes: Vec<String> = ROUTES.iter().filter(|(_, a)| a == action).map(|(op, _)| format!("`{op}`")).collect();
         let roles: Vec<&str> = Role::ALL.iter().filter(|r| role_allows(**r, *action)).map(|r| r.as_str()).collect();
-        let missing: Vec<&str> =
-            Role::ALL.iter().filter(|r| !role_allows(**r, *action)).map(|r| r.as_str()).collect();
+        let missing: Vec<&str> = Role::ALL.iter().filter(|r| !role_allows(**r, *action)).map(|r| r.as_str()).collect();
         let roles = match missing.len() {
             0 => "every role".to_owned(),
             n if n < roles.len() => format!("every role but {}", missing.join(", ")),
