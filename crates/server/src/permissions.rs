@@ -259,6 +259,7 @@ pub const ROUTES: &[(&str, Action)] = &[
     ("list_locations", ReadLocations),
     ("save_locations", EditLocations),
     ("list_connectors", ReadConnectors),
+    ("list_webhooks", ReadConnectors),
     ("list_audit", ReadAudit),
     ("verify_audit", ReadAudit),
 ];

@@ -197,3 +197,14 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 CREATE INDEX IF NOT EXISTS audit_actor ON audit_log (actor, seq);
 CREATE INDEX IF NOT EXISTS audit_subject ON audit_log (subject, seq);
+
+-- ----- webhooks -------------------------------------------------------------------------------
+-- Signed inbound deliveries accepted, by the signature that identifies them: the same signature
+-- is refused while its row is kept (rows older than twice the source's tolerance are pruned).
+CREATE TABLE IF NOT EXISTS webhook_receipts (
+    source       TEXT    NOT NULL,
+    signature    TEXT    NOT NULL,
+    received_at  INTEGER NOT NULL,  -- microseconds since the Unix epoch, UTC
+    PRIMARY KEY (source, signature)
+);
+CREATE INDEX IF NOT EXISTS webhook_receipts_age ON webhook_receipts (source, received_at);

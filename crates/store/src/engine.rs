@@ -283,6 +283,9 @@ pub struct EngineWrite {
     pub audit: Vec<crate::audit::AuditEntry>,
     /// API keys created or revoked.
     pub keys: Vec<KeyChange>,
+    /// Receipts of signed inbound webhook deliveries; a receipt already recorded fails the
+    /// write with a conflict.
+    pub webhook_receipts: Vec<crate::webhooks::WebhookReceipt>,
 }
 
 /// A change to the API keys, committed with its audit entry.
@@ -311,6 +314,7 @@ impl EngineWrite {
             && self.locations.is_empty()
             && self.audit.is_empty()
             && self.keys.is_empty()
+            && self.webhook_receipts.is_empty()
     }
 
     /// Adds another write's rows to this one.
@@ -329,6 +333,7 @@ impl EngineWrite {
         self.locations.extend(other.locations);
         self.audit.extend(other.audit);
         self.keys.extend(other.keys);
+        self.webhook_receipts.extend(other.webhook_receipts);
         self.lease_owner = self.lease_owner.take().or(other.lease_owner);
         self.lease_until = self.lease_until.max(other.lease_until);
         self.now = self.now.max(other.now);
@@ -611,6 +616,7 @@ pub(crate) fn statements(w: &EngineWrite, now: i64) -> Vec<Sql> {
         s.must_change = true;
         out.push(s);
     }
+    out.extend(crate::webhooks::receipt_statements(&w.webhook_receipts));
     for (code, data) in &w.locations {
         let mut s = Sql::default();
         s.bind("INSERT INTO locations (id, data, updated_at) VALUES (?", Param::Text(code.clone()));

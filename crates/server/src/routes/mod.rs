@@ -10,6 +10,7 @@ pub mod locations;
 pub mod meta;
 pub mod projections;
 pub mod tasks;
+pub mod webhooks;
 pub mod workflows;
 
 use axum::extract::{FromRequestParts, Path, Query};
