@@ -44,6 +44,15 @@ pub struct Config {
     /// The OpenID Connect identity provider whose JWTs are accepted as bearer tokens (the
     /// `[oidc]` section); none by default.
     pub oidc: Option<crate::identity::oidc::OidcConfig>,
+    /// Requests per second each API key (and each inbound webhook source) may send, sustained
+    /// (`BACKROOM_RATE_LIMIT_PER_SECOND`).
+    pub rate_limit_per_second: u32,
+    /// Requests each API key (and each webhook source) may send at once before the sustained
+    /// rate applies (`BACKROOM_RATE_LIMIT_BURST`).
+    pub rate_limit_burst: u32,
+    /// Signed webhooks: `[[webhooks.inbound]]` partners that push, `[[webhooks.outbound]]`
+    /// subscribers notified of audit entries. Only in the file.
+    pub webhooks: crate::webhooks::WebhooksConfig,
 }
 
 impl Default for Config {
@@ -62,6 +71,9 @@ impl Default for Config {
             login_max_failures: 5,
             login_window_seconds: 900,
             oidc: None,
+            rate_limit_per_second: 50,
+            rate_limit_burst: 200,
+            webhooks: crate::webhooks::WebhooksConfig::default(),
         }
     }
 }
@@ -98,6 +110,8 @@ const KEYS: &[&str] = &[
     "session_ttl_minutes",
     "login_max_failures",
     "login_window_seconds",
+    "rate_limit_per_second",
+    "rate_limit_burst",
 ];
 
 impl Config {
@@ -137,6 +151,13 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return Err(ConfigError("max_body_bytes must be at least 1024".to_owned()));
         }
+        if self.rate_limit_per_second == 0 {
+            return Err(ConfigError("rate_limit_per_second must be at least 1 (default 50)".to_owned()));
+        }
+        if self.rate_limit_burst == 0 {
+            return Err(ConfigError("rate_limit_burst must be at least 1 (default 200)".to_owned()));
+        }
+        self.webhooks.check().map_err(ConfigError)?;
         Ok(())
     }
 
@@ -187,6 +208,47 @@ mod tests {
             jail.create_file("typo.toml", "[oidc]\nissuer = \"i\"\naudience = \"a\"\njwks_file = \"f\"\nleeway = 5\n")?;
             let err = Config::load(Some(Path::new("typo.toml")), &Overrides::default()).expect_err("unknown oidc key");
             assert!(err.to_string().contains("leeway"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn webhooks_and_rate_limits_are_read_from_the_file_and_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "hooks.toml",
+                r#"
+rate_limit_per_second = 5
+
+[[webhooks.inbound]]
+source = "pos-cloud"
+secrets = ["0123456789abcdef-new", "0123456789abcdef-old"]
+body = "events"
+
+[[webhooks.outbound]]
+name = "ops-feed"
+url = "https://hooks.example.com/backroom"
+secrets = ["0123456789abcdef-out"]
+kinds = ["task.decided", "dead_letter.created"]
+"#,
+            )?;
+            jail.set_env("BACKROOM_RATE_LIMIT_BURST", "20");
+            let c = Config::load(Some(Path::new("hooks.toml")), &Overrides::default()).map_err(|e| e.to_string())?;
+            assert_eq!((c.rate_limit_per_second, c.rate_limit_burst), (5, 20));
+            let inbound = &c.webhooks.inbound[0];
+            assert_eq!((inbound.source.as_str(), inbound.secrets.len()), ("pos-cloud", 2));
+            assert_eq!(inbound.tolerance_seconds, 300, "the default tolerance");
+            assert_eq!(c.webhooks.outbound[0].cursor(), "webhook:ops-feed");
+            assert!(c.webhooks.outbound[0].wants("task.decided") && !c.webhooks.outbound[0].wants("key.created"));
+            assert!(!format!("{c:?}").contains("0123456789abcdef"), "secrets stay out of Debug output");
+
+            jail.create_file("bad.toml", "[[webhooks.outbound]]\nname = \"x\"\nurl = \"ftp://h/\"\nsecrets = [\"0123456789abcdef\"]\nkinds = [\"*\"]\n")?;
+            let err = Config::load(Some(Path::new("bad.toml")), &Overrides::default()).expect_err("ftp");
+            assert!(err.to_string().contains("webhooks.outbound[0].url"), "{err}");
+            jail.create_file("zero.toml", "rate_limit_per_second = 0\n")?;
+            let err = Config::load(Some(Path::new("zero.toml")), &Overrides::default()).expect_err("zero rate");
+            assert!(err.to_string().contains("rate_limit_per_second"), "{err}");
             Ok(())
         });
     }

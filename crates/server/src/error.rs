@@ -41,6 +41,14 @@ pub enum ErrorCode {
     TaskRefused,
     /// Too many failed logins for a login or from an address; retry after `Retry-After`.
     TooManyAttempts,
+    /// A webhook delivery's signature is missing or matches no secret of its source.
+    WebhookSignatureInvalid,
+    /// A webhook delivery was signed too long ago (or too far ahead).
+    WebhookTimestampExpired,
+    /// A webhook delivery with this signature was already accepted.
+    WebhookReplayed,
+    /// The caller (or webhook source) sent more requests than its rate allows.
+    RateLimited,
     /// The store cannot take the request now; retry later.
     Unavailable,
     /// A fault inside Backroom.
@@ -136,6 +144,34 @@ const TABLE: &[(ErrorCode, &str, u16, &str, &str)] = &[
         "Too many failed logins for this login or from this address within the window: wait the seconds the `Retry-After` header gives, then try again.",
     ),
     (
+        ErrorCode::WebhookSignatureInvalid,
+        "webhook_signature_invalid",
+        401,
+        "authentication_error",
+        "Sign each delivery: `Backroom-Timestamp: <unix seconds>` and `Backroom-Signature: v1=<hex HMAC-SHA256(secret, \"<timestamp>.<raw body>\")>` with a secret configured for the source. Nothing was stored.",
+    ),
+    (
+        ErrorCode::WebhookTimestampExpired,
+        "webhook_timestamp_expired",
+        401,
+        "authentication_error",
+        "The signed `Backroom-Timestamp` is further from the server's clock than the source's tolerance_seconds (default 300). Sign each delivery when sending it and keep clocks synchronised. Nothing was stored.",
+    ),
+    (
+        ErrorCode::WebhookReplayed,
+        "webhook_replayed",
+        409,
+        "invalid_request",
+        "A delivery with this signature was already accepted; it was not recorded again. Send a new delivery with a fresh timestamp and signature.",
+    ),
+    (
+        ErrorCode::RateLimited,
+        "rate_limited",
+        429,
+        "rate_limit_error",
+        "The key (or webhook source) sent more requests than rate_limit_per_second and rate_limit_burst allow. Wait the seconds in `Retry-After`, then retry.",
+    ),
+    (
         ErrorCode::Unavailable,
         "unavailable",
         503,
@@ -212,8 +248,8 @@ pub struct ErrorBody {
     pub code: String,
     /// What went wrong, for a person.
     pub message: String,
-    /// The error's class: `invalid_request`, `authentication_error`, `permission_error` or
-    /// `server_error`.
+    /// The error's class: `invalid_request`, `authentication_error`, `permission_error`,
+    /// `rate_limit_error` or `server_error`.
     #[serde(rename = "type")]
     pub kind: String,
     /// Where the code is explained.
@@ -237,12 +273,23 @@ pub struct ApiError {
     errors: Option<Vec<EventProblem>>,
     problems: Option<Vec<DefinitionProblem>>,
     document_problems: Option<Vec<DocumentProblem>>,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), errors: None, problems: None, document_problems: None }
+        Self { code, message: message.into(), errors: None, problems: None, document_problems: None, retry_after: None }
+    }
+
+    /// The same error answered with `Retry-After: <seconds>`.
+    pub fn with_retry_after(self, seconds: u64) -> Self {
+        Self { retry_after: Some(seconds), ..self }
+    }
+
+    /// The seconds of its `Retry-After` header, when it has one.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 
     /// A `document_invalid` error listing every problem of a partner document.
@@ -268,6 +315,7 @@ impl ApiError {
             errors: None,
             problems: Some(list),
             document_problems: None,
+            retry_after: None,
         }
     }
 
@@ -284,6 +332,7 @@ impl ApiError {
             errors: Some(errors),
             problems: None,
             document_problems: None,
+            retry_after: None,
         }
     }
 
@@ -350,6 +399,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.code.status(), Json(body)).into_response();
         if self.code == ErrorCode::Unauthorized {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -10,9 +10,11 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod identity;
+pub mod limits;
 pub mod permissions;
 pub mod routes;
 mod telemetry;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -25,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use backroom_engine::runner::Engine;
 use backroom_store::{NewApiKey, Store};
 use tower_http::catch_panic::CatchPanicLayer;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -49,6 +51,12 @@ pub struct AppState {
     pub routes: Arc<permissions::RouteTable>,
     /// Sessions, login throttling and the identity provider.
     pub identity: Arc<identity::Identity>,
+    /// The per-caller rate limits of this process.
+    pub limits: Arc<limits::RateLimits>,
+    /// The configured webhooks, inbound and outbound.
+    pub webhooks: Arc<webhooks::WebhooksConfig>,
+    /// The delivery state of the outbound webhooks notified by this process.
+    pub deliveries: Arc<webhooks::notify::DeliveryBoard>,
 }
 
 impl AppState {
@@ -108,6 +116,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::dead_letters::compensate))
         .routes(routes!(routes::locations::list, routes::locations::save))
         .routes(routes!(routes::connectors::list))
+        .routes(routes!(routes::webhooks::list))
         .routes(routes!(routes::audit::list))
         .routes(routes!(routes::audit::verify))
         .routes(routes!(routes::users::list, routes::users::create))
@@ -125,9 +134,14 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::meta::errors))
 }
 
+/// Inbound webhooks: no API key; the signature is the credential.
+fn webhook_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(webhooks::receive::receive))
+}
+
 /// The OpenAPI 3.1 document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut doc) = v1_routes().merge(public_routes()).split_for_parts();
+    let (_, mut doc) = v1_routes().merge(public_routes()).merge(webhook_routes()).split_for_parts();
     doc.info.title = "Backroom API".to_owned();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc.info.description = Some(
@@ -136,15 +150,25 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     );
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme("api_key", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    components.add_security_scheme(
+        "webhook_signature",
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "Backroom-Signature",
+            "`v1=<hex HMAC-SHA256(secret, \"<timestamp>.<raw body>\")>` (several comma-separated values allowed), \
+             with the Unix time in seconds in `Backroom-Timestamp`; the secrets are configured per source",
+        ))),
+    );
     doc
 }
 
 /// Builds the application: routes, authentication, limits, metrics and error shapes.
 pub fn app(state: AppState, max_body_bytes: usize) -> Router {
+    // Layers run from the last added: the key, then the caller's rate, then its permission.
     let v1 = v1_routes()
         .route_layer(middleware::from_fn_with_state(state.clone(), permissions::require_permission))
+        .route_layer(middleware::from_fn_with_state(state.clone(), limits::limit_callers))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_caller));
-    let (router, _) = v1.merge(public_routes()).split_for_parts();
+    let (router, _) = v1.merge(public_routes()).merge(webhook_routes()).split_for_parts();
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -183,8 +207,14 @@ async fn body_limit_errors(request: Request, next: Next) -> Response {
     response
 }
 
-/// Builds the shared state for a store and the engine running on it.
+/// Builds the shared state for a store and the engine running on it, with the default rate
+/// limits and no webhooks.
 pub fn state(store: Store, engine: Engine) -> AppState {
+    state_with(store, engine, &Config::default())
+}
+
+/// Builds the shared state with the rate limits and webhooks of `config`.
+pub fn state_with(store: Store, engine: Engine, config: &Config) -> AppState {
     let doc = openapi();
     let routes = Arc::new(permissions::RouteTable::from_openapi(&doc));
     let openapi = serde_json::to_vec(&doc).unwrap_or_else(|_| b"{}".to_vec());
@@ -196,6 +226,9 @@ pub fn state(store: Store, engine: Engine) -> AppState {
         openapi: bytes::Bytes::from(openapi),
         routes,
         identity: Arc::new(identity::Identity::default()),
+        limits: Arc::new(limits::RateLimits::new(config.rate_limit_per_second, config.rate_limit_burst)),
+        webhooks: Arc::new(config.webhooks.clone()),
+        deliveries: Arc::new(webhooks::notify::DeliveryBoard::default()),
     }
 }
 
@@ -211,8 +244,9 @@ pub async fn bootstrap(store: &Store, config: &Config) -> Result<(), ServerError
     Ok(())
 }
 
-/// Serves the API until `shutdown` completes, then lets in-flight requests finish (their commits
-/// included), stops the engine and closes the store.
+/// Serves the API (and notifies the outbound webhooks) until `shutdown` completes, then lets
+/// in-flight requests finish (their commits included), stops the notifier and the engine, and
+/// closes the store.
 pub async fn serve(
     config: &Config,
     store: Store,
@@ -226,12 +260,23 @@ pub async fn serve(
         .map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     tracing::info!(%addr, backend = store.backend_name(), "Backroom is serving");
-    let app = app(state(store.clone(), engine.clone()).with_identity(identity), config.max_body_bytes);
+    let state = state_with(store.clone(), engine.clone(), config).with_identity(identity);
+    let notifier = webhooks::notify::Notifier::start(
+        store.clone(),
+        config.webhooks.outbound.clone(),
+        Arc::clone(&state.deliveries),
+        webhooks::notify::NotifierOptions::default(),
+    )
+    .map_err(|e| ServerError::Startup(e.to_string()))?;
+    let app = app(state, config.max_body_bytes);
     // The peer's address lets login throttling count failures per client address.
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await;
-    tracing::info!("no more requests in flight; stopping the engine");
+    tracing::info!("no more requests in flight; stopping the webhook notifier and the engine");
+    if tokio::time::timeout(Duration::from_secs(30), notifier.shutdown()).await.is_err() {
+        tracing::warn!("the webhook notifier did not stop within 30 s");
+    }
     if tokio::time::timeout(Duration::from_secs(30), engine.shutdown()).await.is_err() {
         tracing::warn!("the engine did not stop within 30 s; closing the store anyway");
     }

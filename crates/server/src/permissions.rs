@@ -60,7 +60,7 @@ pub enum Action {
     ReadLocations,
     /// Save locations.
     EditLocations,
-    /// Read connectors and their circuit breakers.
+    /// Read connectors (with their circuit breakers) and webhooks (with their deliveries).
     ReadConnectors,
     /// Read and verify the audit record.
     ReadAudit,
@@ -99,7 +99,7 @@ impl Action {
             Action::ResolveDeadLetter => "resolve dead letters",
             Action::ReadLocations => "read locations",
             Action::EditLocations => "edit locations",
-            Action::ReadConnectors => "read connectors",
+            Action::ReadConnectors => "read connectors and webhooks",
             Action::ReadAudit => "read the audit record",
             Action::ReadUsers => "read user accounts",
             Action::ManageUsers => "manage user accounts",
@@ -259,6 +259,7 @@ pub const ROUTES: &[(&str, Action)] = &[
     ("list_locations", ReadLocations),
     ("save_locations", EditLocations),
     ("list_connectors", ReadConnectors),
+    ("list_webhooks", ReadConnectors),
     ("list_audit", ReadAudit),
     ("verify_audit", ReadAudit),
     ("list_users", ReadUsers),

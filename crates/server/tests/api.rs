@@ -434,6 +434,7 @@ async fn openapi_lists_every_route_and_its_security() {
         "/v1/dead-letters/{key}/compensate",
         "/v1/locations",
         "/v1/connectors",
+        "/v1/webhooks",
         "/v1/documents",
         "/v1/audit",
         "/v1/audit/verify",
@@ -442,6 +443,7 @@ async fn openapi_lists_every_route_and_its_security() {
         "/metrics",
         "/openapi.json",
         "/docs/errors",
+        "/webhooks/{source}",
     ] {
         assert!(paths.contains_key(path), "{path} is not documented; paths: {:?}", paths.keys().collect::<Vec<_>>());
     }
@@ -477,6 +479,14 @@ async fn openapi_lists_every_route_and_its_security() {
                 let reply =
                     t.send(Request::builder().method(method.clone()).uri(&uri).body(Body::empty()).unwrap()).await;
                 assert_error(&reply, 422, "validation_failed", "invalid_request", &["body"]);
+            } else if path.starts_with("/webhooks/") {
+                // Inbound webhooks take no key: the signature is the credential.
+                assert_eq!(
+                    operation["security"],
+                    json!([{"webhook_signature": []}]),
+                    "{method} {path} must declare the webhook_signature security"
+                );
+                assert!(operation["responses"].get("401").is_some(), "{method} {path} documents its 401 answer");
             } else {
                 // Documented public routes exist and answer without a key.
                 let reply =
@@ -485,7 +495,7 @@ async fn openapi_lists_every_route_and_its_security() {
             }
         }
     }
-    assert_eq!(v1.len(), 33, "{v1:?}");
+    assert_eq!(v1.len(), 34, "{v1:?}");
     for (method, uri) in &v1 {
         let anonymous = Request::builder()
             .method(method.clone())

@@ -218,3 +218,14 @@ CREATE TABLE IF NOT EXISTS user_sessions (
     expires_at  INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS user_sessions_user ON user_sessions (user_id, expires_at);
+
+-- ----- webhooks -------------------------------------------------------------------------------
+-- Signed inbound deliveries accepted, by the signature that identifies them: the same signature
+-- is refused while its row is kept (rows older than twice the source's tolerance are pruned).
+CREATE TABLE IF NOT EXISTS webhook_receipts (
+    source       TEXT    NOT NULL,
+    signature    TEXT    NOT NULL,
+    received_at  INTEGER NOT NULL,  -- microseconds since the Unix epoch, UTC
+    PRIMARY KEY (source, signature)
+);
+CREATE INDEX IF NOT EXISTS webhook_receipts_age ON webhook_receipts (source, received_at);

@@ -117,6 +117,16 @@ macro_rules! common_operations {
                 Ok(rows.iter().map($crate::audit::audit_row).collect::<sqlx::Result<_>>()?)
             }
 
+            pub(crate) async fn webhook_receipt_exists(&self, source: &str, signature: &str) -> $crate::Result<bool> {
+                let row = Self::query($crate::webhooks::receipt_sql(source, signature)).fetch_one(&self.pool).await?;
+                Ok($crate::rows::RowExt::int(&row, "n")? > 0)
+            }
+
+            pub(crate) async fn audit_count(&self, after_seq: i64, kinds: Option<&[String]>) -> $crate::Result<i64> {
+                let row = Self::query($crate::webhooks::audit_count_sql(after_seq, kinds)).fetch_one(&self.pool).await?;
+                Ok($crate::rows::RowExt::int(&row, "n")?)
+            }
+
             pub(crate) async fn ping(&self) -> $crate::Result<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())

@@ -285,6 +285,9 @@ pub struct EngineWrite {
     pub keys: Vec<KeyChange>,
     /// People's accounts and sessions created or changed.
     pub users: Vec<crate::users::UserChange>,
+    /// Receipts of signed inbound webhook deliveries; a receipt already recorded fails the
+    /// write with a conflict.
+    pub webhook_receipts: Vec<crate::webhooks::WebhookReceipt>,
 }
 
 /// A change to the API keys, committed with its audit entry.
@@ -314,6 +317,7 @@ impl EngineWrite {
             && self.audit.is_empty()
             && self.keys.is_empty()
             && self.users.is_empty()
+            && self.webhook_receipts.is_empty()
     }
 
     /// Adds another write's rows to this one.
@@ -333,6 +337,7 @@ impl EngineWrite {
         self.audit.extend(other.audit);
         self.keys.extend(other.keys);
         self.users.extend(other.users);
+        self.webhook_receipts.extend(other.webhook_receipts);
         self.lease_owner = self.lease_owner.take().or(other.lease_owner);
         self.lease_until = self.lease_until.max(other.lease_until);
         self.now = self.now.max(other.now);
@@ -621,6 +626,7 @@ pub(crate) fn statements(w: &EngineWrite, now: i64) -> Vec<Sql> {
         s.must_change = true;
         out.push(s);
     }
+    out.extend(crate::webhooks::receipt_statements(&w.webhook_receipts));
     for (code, data) in &w.locations {
         let mut s = Sql::default();
         s.bind("INSERT INTO locations (id, data, updated_at) VALUES (?", Param::Text(code.clone()));

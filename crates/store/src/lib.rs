@@ -18,6 +18,7 @@ mod query;
 mod rows;
 mod sqlite;
 pub mod users;
+mod webhooks;
 mod write;
 mod writer;
 
@@ -38,6 +39,7 @@ pub use fixed::SCALE as PROJECTION_SCALE;
 pub use keys::{ApiKey, NewApiKey, hash_key};
 pub use query::{EventQuery, SalesQuery, StockQuery};
 pub use users::{NewUser, SessionToken, User, UserChange};
+pub use webhooks::WebhookReceipt;
 
 /// The pragmas the SQLite backend tunes beyond WAL and `synchronous=FULL` (name, value), for
 /// benchmarks that compare with plain SQLite on equal terms.
@@ -608,6 +610,42 @@ impl Store {
     /// How far the named consumer has read the log.
     pub async fn cursor(&self, name: &str) -> Result<i64> {
         dispatch!(self.cursor(name))
+    }
+
+    /// Whether a signed inbound delivery of `source` with this signature was already accepted
+    /// (and its receipt not yet pruned).
+    pub async fn webhook_receipt_exists(&self, source: &str, signature: &str) -> Result<bool> {
+        dispatch!(self.webhook_receipt_exists(source, signature))
+    }
+
+    /// How many audit entries come after `after_seq`, of one of `kinds` (of any kind when
+    /// `None`).
+    pub async fn audit_count(&self, after_seq: i64, kinds: Option<&[String]>) -> Result<i64> {
+        dispatch!(self.audit_count(after_seq, kinds))
+    }
+
+    /// Takes (or renews) the lease on the named log cursor for `owner` until `until`, so that
+    /// one process at a time consumes it; returns whether `owner` holds it. On SQLite, where
+    /// one process owns the file, the lease is always granted.
+    pub async fn lease_cursor(
+        &self,
+        name: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(true),
+            Backend::Postgres(b) => b.lease_cursor(name, owner, now.timestamp_micros(), until.timestamp_micros()).await,
+        }
+    }
+
+    /// Gives up `owner`'s lease on the named cursor (PostgreSQL; nothing to do on SQLite).
+    pub async fn release_cursor(&self, name: &str, owner: &str) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(b) => b.release_cursor(name, owner).await,
+        }
     }
 
     /// Every saved location: (code, JSON).

@@ -125,6 +125,17 @@ impl PgStore {
 }
 
 impl PgStore {
+    pub(crate) async fn lease_cursor(&self, name: &str, owner: &str, now: i64, until: i64) -> Result<bool> {
+        Self::query(crate::webhooks::cursor_row_sql(name)).execute(&self.pool).await?;
+        let done = Self::query(crate::webhooks::lease_cursor_sql(name, owner, now, until)).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub(crate) async fn release_cursor(&self, name: &str, owner: &str) -> Result<()> {
+        Self::query(crate::webhooks::release_cursor_sql(name, owner)).execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub(crate) async fn renew_outbox_leases(&self, owner: &str, keys: &[String], until: i64) -> Result<()> {
         for chunk in keys.chunks(1000) {
             let mut s = Sql::default();

@@ -8,6 +8,8 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use backroom_formats::{Context, Format, FormatError, Location, Problem, Reply, raw_event};
+use backroom_model::NewEvent;
+use backroom_store::Appended;
 use chrono::Utc;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -101,28 +103,55 @@ pub async fn ingest(
     ApiQuery(params): ApiQuery<DocumentParams>,
     body: Bytes,
 ) -> Result<Json<DocumentResponse>, ApiError> {
+    let (document, events) = read(&state, body, params.source).await?;
+    let outcomes = state.store.append(events).await?;
+    Ok(Json(document.answer(&outcomes)))
+}
+
+/// A partner document read into canonical events, before they are recorded.
+pub(crate) struct ReadDocument {
+    format: Format,
+    raw: Vec<serde_json::Value>,
+    replies: Vec<Reply>,
+}
+
+impl ReadDocument {
+    /// The answer once its events were recorded with these outcomes (in document order).
+    pub(crate) fn answer(self, outcomes: &[Appended]) -> DocumentResponse {
+        let duplicates = outcomes.iter().filter(|o| o.duplicate).count();
+        DocumentResponse {
+            format: self.format.as_str().to_owned(),
+            accepted: outcomes.len() - duplicates,
+            duplicates,
+            events: self
+                .raw
+                .into_iter()
+                .zip(outcomes)
+                .map(|(event, o)| DocumentEvent { event, result: EventResult { seq: o.seq, duplicate: o.duplicate } })
+                .collect(),
+            replies: self.replies.into_iter().map(ReplyView::from).collect(),
+        }
+    }
+}
+
+/// Reads a partner document (format detected by content) into canonical events, recorded with
+/// `source` when one is given instead of the source the document names; a document with any
+/// problem is `document_invalid`.
+pub(crate) async fn read(
+    state: &AppState,
+    body: Bytes,
+    source: Option<String>,
+) -> Result<(ReadDocument, Vec<NewEvent>), ApiError> {
     let mut cx = Context::new(Utc::now());
-    cx.source = params.source.filter(|s| !s.trim().is_empty());
-    cx.time_zones = time_zones(&state);
+    cx.source = source.filter(|s| !s.trim().is_empty());
+    cx.time_zones = time_zones(state);
     cx.control_number = control_number(&cx);
     let parsed = tokio::task::spawn_blocking(move || backroom_formats::parse(&body, &cx))
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("reading the document did not finish: {e}")))?
         .map_err(|e| document_invalid(&e))?;
     let raw: Vec<serde_json::Value> = parsed.events.iter().map(raw_event).collect();
-    let outcomes = state.store.append(parsed.events).await?;
-    let duplicates = outcomes.iter().filter(|o| o.duplicate).count();
-    Ok(Json(DocumentResponse {
-        format: parsed.format.as_str().to_owned(),
-        accepted: outcomes.len() - duplicates,
-        duplicates,
-        events: raw
-            .into_iter()
-            .zip(&outcomes)
-            .map(|(event, o)| DocumentEvent { event, result: EventResult { seq: o.seq, duplicate: o.duplicate } })
-            .collect(),
-        replies: parsed.replies.into_iter().map(ReplyView::from).collect(),
-    }))
+    Ok((ReadDocument { format: parsed.format, raw, replies: parsed.replies }, parsed.events))
 }
 
 /// The time zone of every known location, for local times in the document.

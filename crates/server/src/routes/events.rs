@@ -121,6 +121,17 @@ pub fn check(raw: &[Value]) -> Result<Vec<backroom_model::NewEvent>, ApiError> {
     })
 }
 
+/// Validates raw events as [`check`] does, off the async workers for large batches.
+pub(crate) async fn validate(raw: Vec<Value>) -> Result<Vec<backroom_model::NewEvent>, ApiError> {
+    if raw.len() >= BLOCKING_VALIDATION {
+        tokio::task::spawn_blocking(move || check(&raw))
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("validation did not finish: {e}")))?
+    } else {
+        check(&raw)
+    }
+}
+
 /// Ingest events.
 ///
 /// Accepts one event (a JSON object), a JSON array of events, or NDJSON (one event per line).
@@ -158,13 +169,7 @@ pub async fn ingest(
     body: Bytes,
 ) -> Result<Json<IngestResponse>, ApiError> {
     let raw = parse_body(&headers, &body)?;
-    let events = if raw.len() >= BLOCKING_VALIDATION {
-        tokio::task::spawn_blocking(move || check(&raw))
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("validation did not finish: {e}")))??
-    } else {
-        check(&raw)?
-    };
+    let events = validate(raw).await?;
     check_scope(&state, &caller, &events)?;
     let outcomes = state.store.append(events).await?;
     Ok(Json(IngestResponse::from_outcomes(&outcomes)))

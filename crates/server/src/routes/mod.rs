@@ -11,6 +11,7 @@ pub mod meta;
 pub mod projections;
 pub mod tasks;
 pub mod users;
+pub mod webhooks;
 pub mod workflows;
 
 use axum::extract::{FromRequestParts, Path, Query};

@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Extension, State};
-use axum::http::{Extensions, HeaderMap, HeaderValue, header};
+use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use backroom_model::Grant;
 use backroom_store::{NewUser, StoreError, User};
@@ -96,15 +96,11 @@ pub async fn login(
     let throttle = &state.identity.throttle;
     if let Some(wait) = throttle.wait(&attempt.login, ip) {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let error = ApiError::new(
+        return Err(ApiError::new(
             ErrorCode::TooManyAttempts,
             format!("too many failed logins for this login or from this address: try again in {seconds} s"),
-        );
-        let mut response = error.into_response();
-        if let Ok(v) = HeaderValue::from_str(&seconds.max(1).to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Ok(response);
+        )
+        .with_retry_after(seconds.max(1)));
     }
     match state.store.login(&attempt.login, &attempt.password, state.identity.session_ttl).await? {
         Some((user, token)) => {

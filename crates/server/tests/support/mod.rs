@@ -40,6 +40,8 @@ pub fn test_connectors() -> Connectors {
 /// An app under test, its store, its engine and an admin key.
 pub struct TestApp {
     pub app: Router,
+    /// The state the app shares (rate limits, webhooks, delivery board).
+    pub state: backroom_server::AppState,
     pub store: Store,
     pub engine: Engine,
     /// The secret of an admin key.
@@ -90,14 +92,27 @@ impl TestApp {
 
     /// An app over a fresh SQLite store with this body limit.
     pub async fn sqlite_with_limit(max_body: usize) -> TestApp {
+        let config = backroom_server::Config { max_body_bytes: max_body, ..backroom_server::Config::default() };
+        Self::sqlite_configured(&config).await
+    }
+
+    /// An app over a fresh SQLite store with the body limit, rate limits and webhooks of
+    /// `config`.
+    pub async fn sqlite_configured(config: &backroom_server::Config) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&StoreConfig::sqlite(dir.path())).await.expect("open sqlite");
-        Self::over(store, dir, max_body).await
+        Self::over(store, dir, config).await
     }
 
     /// An app over PostgreSQL in a schema of its own, or `None` (with a note) when
     /// `BACKROOM_TEST_DATABASE_URL` is unset. A set but unreachable URL fails the test.
     pub async fn postgres() -> Option<TestApp> {
+        let config = backroom_server::Config { max_body_bytes: MAX_BODY, ..backroom_server::Config::default() };
+        Self::postgres_configured(&config).await
+    }
+
+    /// As [`TestApp::postgres`], with the body limit, rate limits and webhooks of `config`.
+    pub async fn postgres_configured(config: &backroom_server::Config) -> Option<TestApp> {
         let url = match std::env::var("BACKROOM_TEST_DATABASE_URL") {
             Ok(u) if !u.is_empty() => u,
             _ => {
@@ -110,7 +125,7 @@ impl TestApp {
         let store = Store::open(&StoreConfig::postgres(&url, Some(&schema)))
             .await
             .unwrap_or_else(|e| panic!("BACKROOM_TEST_DATABASE_URL is set but the store cannot open: {e}"));
-        Some(Self::over(store, tempfile::tempdir().expect("tempdir"), MAX_BODY).await)
+        Some(Self::over(store, tempfile::tempdir().expect("tempdir"), config).await)
     }
 
     /// An app over a fresh SQLite store with these identity settings (sessions, throttling,
@@ -118,28 +133,29 @@ impl TestApp {
     pub async fn sqlite_with_identity(identity: backroom_server::identity::Identity) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&StoreConfig::sqlite(dir.path())).await.expect("open sqlite");
-        Self::over_with(store, dir, MAX_BODY, identity).await
+        let config = backroom_server::Config { max_body_bytes: MAX_BODY, ..backroom_server::Config::default() };
+        Self::over_with(store, dir, &config, identity).await
     }
 
-    async fn over(store: Store, dir: tempfile::TempDir, max_body: usize) -> TestApp {
-        Self::over_with(store, dir, max_body, backroom_server::identity::Identity::default()).await
+    async fn over(store: Store, dir: tempfile::TempDir, config: &backroom_server::Config) -> TestApp {
+        Self::over_with(store, dir, config, backroom_server::identity::Identity::default()).await
     }
 
     async fn over_with(
         store: Store,
         dir: tempfile::TempDir,
-        max_body: usize,
+        config: &backroom_server::Config,
         identity: backroom_server::identity::Identity,
     ) -> TestApp {
         let key = NewApiKey { name: "test".into(), roles: vec!["admin".into()], scopes: vec![] };
         let (_key, secret) = store.create_key(&key, "test").await.expect("create key");
-        let config = EngineConfig { poll: Duration::from_millis(50), ..EngineConfig::default() };
-        let engine = Engine::start(store.clone(), config, test_connectors(), Arc::new(SystemClock))
+        let engine_config = EngineConfig { poll: Duration::from_millis(50), ..EngineConfig::default() };
+        let engine = Engine::start(store.clone(), engine_config, test_connectors(), Arc::new(SystemClock))
             .await
             .unwrap_or_else(|e| panic!("the engine cannot start: {e}"));
-        let state = backroom_server::state(store.clone(), engine.clone()).with_identity(identity);
-        let app = backroom_server::app(state, max_body);
-        TestApp { app, store, engine, secret, _dir: dir }
+        let state = backroom_server::state_with(store.clone(), engine.clone(), config).with_identity(identity);
+        let app = backroom_server::app(state.clone(), config.max_body_bytes);
+        TestApp { app, state, store, engine, secret, _dir: dir }
     }
 
     /// Stops the engine and closes the store.
