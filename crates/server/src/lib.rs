@@ -97,6 +97,11 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::connectors::list))
         .routes(routes!(routes::audit::list))
         .routes(routes!(routes::audit::verify))
+        .routes(routes!(routes::policies::list))
+        .routes(routes!(routes::policies::get, routes::policies::save))
+        .routes(routes!(routes::delegations::create, routes::delegations::list))
+        .routes(routes!(routes::delegations::revoke))
+        .routes(routes!(routes::decisions::overturn))
 }
 
 /// Operational routes open without a key: health, readiness, metrics, documentation.

@@ -283,6 +283,14 @@ pub struct EngineWrite {
     pub audit: Vec<crate::audit::AuditEntry>,
     /// API keys created or revoked.
     pub keys: Vec<KeyChange>,
+    /// Approval policy versions to save.
+    pub policies: Vec<crate::governance::PolicyRecord>,
+    /// Delegations created or revoked.
+    pub delegations: Vec<crate::governance::DelegationChange>,
+    /// Automatic approvals to record in the autonomy ledger.
+    pub ledger: Vec<crate::governance::LedgerRecord>,
+    /// Automatic approvals people overturned.
+    pub overturns: Vec<crate::governance::Overturn>,
 }
 
 /// A change to the API keys, committed with its audit entry.
@@ -311,6 +319,10 @@ impl EngineWrite {
             && self.locations.is_empty()
             && self.audit.is_empty()
             && self.keys.is_empty()
+            && self.policies.is_empty()
+            && self.delegations.is_empty()
+            && self.ledger.is_empty()
+            && self.overturns.is_empty()
     }
 
     /// Adds another write's rows to this one.
@@ -329,6 +341,10 @@ impl EngineWrite {
         self.locations.extend(other.locations);
         self.audit.extend(other.audit);
         self.keys.extend(other.keys);
+        self.policies.extend(other.policies);
+        self.delegations.extend(other.delegations);
+        self.ledger.extend(other.ledger);
+        self.overturns.extend(other.overturns);
         self.lease_owner = self.lease_owner.take().or(other.lease_owner);
         self.lease_until = self.lease_until.max(other.lease_until);
         self.now = self.now.max(other.now);
@@ -621,6 +637,7 @@ pub(crate) fn statements(w: &EngineWrite, now: i64) -> Vec<Sql> {
         );
         out.push(s);
     }
+    out.extend(crate::governance::statements(w));
     out
 }
 
