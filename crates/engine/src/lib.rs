@@ -12,5 +12,6 @@ pub mod connector;
 pub mod core;
 pub mod decision;
 pub mod expr;
+pub mod policy;
 pub mod runner;
 pub mod workflow;

@@ -9,6 +9,7 @@ use backroom_engine::core::{
     ActionOutcome, Command, Directory, Effect, Env, Instance, InstanceStatus, ReadOutcome, ReadSource, Rejection,
     TaskChange, Timer, TimerPurpose, Transition, apply,
 };
+use backroom_engine::policy::NoPolicies;
 use backroom_engine::workflow::{Workflow, load};
 use backroom_model::Location;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -78,7 +79,7 @@ impl Case {
     }
 
     fn try_apply(&mut self, command: Command) -> Result<Transition, Rejection> {
-        let mut env = Env { now: self.now, ids: &mut self.ids, directory: &self.dir };
+        let mut env = Env { now: self.now, ids: &mut self.ids, directory: &self.dir, policies: &NoPolicies };
         let t = apply(&self.wf, &mut self.inst, command, &mut env)?;
         self.history.extend(t.history.iter().map(|h| (h.kind.clone(), h.step.clone())));
         self.effects.extend(t.effects.iter().cloned());
@@ -184,6 +185,7 @@ fn every_step_kind_in_order() {
         fields: Map::from_iter([("quantity".to_owned(), json!("5"))]),
         comment: None,
         actor: "manager-1".into(),
+        on_behalf_of: None,
     });
     assert!(matches!(wrong, Err(Rejection::Field { .. })), "{wrong:?}");
     let missing = case.try_apply(Command::TaskDecided {
@@ -192,6 +194,7 @@ fn every_step_kind_in_order() {
         fields: Map::new(),
         comment: None,
         actor: "manager-1".into(),
+        on_behalf_of: None,
     });
     assert!(matches!(missing, Err(Rejection::Field { ref field, .. }) if field == "quantity"), "{missing:?}");
     assert_eq!(case.inst, before, "a refused command changes nothing");
@@ -203,6 +206,7 @@ fn every_step_kind_in_order() {
         fields: Map::from_iter([("quantity".to_owned(), json!(8.50))]),
         comment: Some("only 8.5 cases fit the shelf".into()),
         actor: "manager-1".into(),
+        on_behalf_of: None,
     });
     assert_eq!(case.kinds_since(mark), ["task_decided:approve", "action_sent:transfer"]);
     assert_eq!(case.sent(), [("inst-1/transfer".to_owned(), "create_transfer".to_owned())]);
@@ -289,6 +293,7 @@ fn escalation_runs_on_business_hours_across_closing_time_and_a_holiday() {
         fields: Map::new(),
         comment: None,
         actor: "district-lead-2".into(),
+        on_behalf_of: None,
     });
     assert_eq!(case.inst.outcome.as_deref(), Some("resolved"));
 }

@@ -33,6 +33,7 @@ use backroom_engine::core::{
     ActionOutcome, Command, Directory, Effect, Env, Instance, InstanceStatus, OutboxMessage, ReadOutcome, Rejection,
     TaskChange, Timer, TimerPurpose, TokenState, Transition, apply,
 };
+use backroom_engine::policy::NoPolicies;
 use backroom_engine::workflow::{Workflow, load};
 use backroom_model::Location;
 use chrono::{DateTime, TimeZone, Utc};
@@ -293,6 +294,7 @@ fn refusal_of(rejection: &Rejection) -> Refusal {
         Rejection::Claimed { .. } => Refusal::Claimed,
         Rejection::Outcome { .. } => Refusal::Outcome,
         Rejection::Field { .. } => Refusal::Field,
+        Rejection::SegregationOfDuties { .. } => unreachable!("the model's workflow names no requester"),
     }
 }
 
@@ -819,7 +821,7 @@ impl Sim {
                                "data": {"location": "STORE-1", "item": {"sku": "SKU-1"}}});
             let mut queue = vec![Command::Start { event }];
             while let Some(command) = queue.pop() {
-                let mut env = Env { now: self.now, ids: &mut self.ids, directory: &NoLocations };
+                let mut env = Env { now: self.now, ids: &mut self.ids, directory: &NoLocations, policies: &NoPolicies };
                 let t = apply(&WF, &mut inst, command, &mut env).unwrap_or_else(|e| self.fail(format!("start: {e}")));
                 for r in &t.reads {
                     let result = match read {
@@ -851,7 +853,7 @@ impl Sim {
     fn command(&mut self, command: Command, input: Input) -> bool {
         let Some(inst) = self.inst.as_mut() else { self.fail("no instance in memory".into()) };
         let before = inst.clone();
-        let mut env = Env { now: self.now, ids: &mut self.ids, directory: &NoLocations };
+        let mut env = Env { now: self.now, ids: &mut self.ids, directory: &NoLocations, policies: &NoPolicies };
         let result = apply(&WF, inst, command.clone(), &mut env);
         let expected = self.pending_model.apply(input);
         self.trace.push(format!(
@@ -1033,6 +1035,7 @@ impl Sim {
                 self.timers.insert(timer.id.clone(), timer);
             }
             Effect::Emit { id, .. } => self.fail(format!("unexpected event {id}")),
+            Effect::RecordAutomatic(d) => self.fail(format!("unexpected automatic approval at step {}", d.step)),
         }
     }
 
@@ -1054,7 +1057,7 @@ impl Sim {
             }
             Op::Claim { other_task, actor } => {
                 let (task, real) = self.task(other_task);
-                let command = Command::TaskClaimed { task, actor: ACTORS[actor].into() };
+                let command = Command::TaskClaimed { task, actor: ACTORS[actor].into(), on_behalf_of: None };
                 self.command(command, Input::Claim { real, actor });
             }
             Op::Decide { other_task, outcome, actor } => {
@@ -1119,8 +1122,14 @@ impl Sim {
             Outcome::Unknown => ("escalate", Map::new()),
             Outcome::WithField => ("approve", Map::from_iter([("quantity".to_owned(), json!("5"))])),
         };
-        let command =
-            Command::TaskDecided { task, outcome: name.into(), fields, comment: None, actor: ACTORS[actor].into() };
+        let command = Command::TaskDecided {
+            task,
+            outcome: name.into(),
+            fields,
+            comment: None,
+            actor: ACTORS[actor].into(),
+            on_behalf_of: None,
+        };
         self.command(command, Input::Decide { real, outcome, actor })
     }
 

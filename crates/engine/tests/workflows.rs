@@ -404,7 +404,7 @@ fn unknown_step_kind_lists_the_kinds() {
             6,
             24,
             Some("stock"),
-            "`enrichh` is not a step kind; the kinds are enrich, classify, decide, task, action, wait, branch, parallel, emit, end",
+            "`enrichh` is not a step kind; the kinds are enrich, classify, decide, task, approval, action, wait, branch, parallel, emit, end",
         )],
     );
 }

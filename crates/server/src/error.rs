@@ -29,6 +29,9 @@ pub enum ErrorCode {
     InvalidQuery,
     /// The key may not do this.
     Forbidden,
+    /// The caller may not act on this task: they requested what it approves, approved an
+    /// earlier level of its chain, or act for someone who did.
+    SegregationOfDuties,
     /// The request conflicts with the current state (a task claimed by someone else, an ended
     /// instance, an entry no longer in the dead-letter list).
     Conflict,
@@ -107,6 +110,13 @@ const TABLE: &[(ErrorCode, &str, u16, &str, &str)] = &[
         403,
         "permission_error",
         "The API key is valid but its roles or location scopes do not allow this request. Ask an administrator for a key with the role it needs.",
+    ),
+    (
+        ErrorCode::SegregationOfDuties,
+        "segregation_of_duties",
+        403,
+        "permission_error",
+        "Segregation of duties: the caller requested what this task approves, approved an earlier level of its approval chain, or acts through a delegation for someone who did. The message names the reason; another person must decide.",
     ),
     (
         ErrorCode::Conflict,
@@ -371,6 +381,7 @@ impl From<backroom_engine::runner::EngineError> for ApiError {
             EngineError::Rejected(r) => {
                 let code = match &r {
                     Rejection::Outcome { .. } | Rejection::Field { .. } => ErrorCode::TaskRefused,
+                    Rejection::SegregationOfDuties { .. } => ErrorCode::SegregationOfDuties,
                     _ => ErrorCode::Conflict,
                 };
                 ApiError::new(code, r.to_string())

@@ -121,6 +121,11 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::audit::verify))
         .routes(routes!(routes::users::list, routes::users::create))
         .routes(routes!(routes::users::disable))
+        .routes(routes!(routes::policies::list))
+        .routes(routes!(routes::policies::get, routes::policies::save))
+        .routes(routes!(routes::delegations::create, routes::delegations::list))
+        .routes(routes!(routes::delegations::revoke))
+        .routes(routes!(routes::decisions::overturn))
 }
 
 /// Routes open without credentials: logging in, health, readiness, metrics, documentation.

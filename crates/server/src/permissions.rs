@@ -265,6 +265,13 @@ pub const ROUTES: &[(&str, Action)] = &[
     ("list_users", ReadUsers),
     ("create_user", ManageUsers),
     ("disable_user", ManageUsers),
+    ("list_policies", ReadPolicies),
+    ("get_policy", ReadPolicies),
+    ("save_policy", EditPolicies),
+    ("create_delegation", Delegate),
+    ("list_delegations", Delegate),
+    ("revoke_delegation", Delegate),
+    ("overturn_decision", OverturnDecision),
 ];
 
 /// The action a route (by operation id) performs, if it is declared.

@@ -229,3 +229,53 @@ CREATE TABLE IF NOT EXISTS webhook_receipts (
     PRIMARY KEY (source, signature)
 );
 CREATE INDEX IF NOT EXISTS webhook_receipts_age ON webhook_receipts (source, received_at);
+
+-- ----- governance -----------------------------------------------------------------------------
+-- Approval policies by action type and scope ('' = the company), in versions; the newest wins.
+CREATE TABLE IF NOT EXISTS approval_policies (
+    action      TEXT    NOT NULL,
+    scope       TEXT    NOT NULL,
+    version     BIGINT NOT NULL,
+    document    TEXT    NOT NULL,  -- JSON, amounts as strings
+    created_at  BIGINT NOT NULL,
+    created_by  TEXT    NOT NULL,
+    PRIMARY KEY (action, scope, version)
+);
+
+-- One person's role at a scope lent to another for a time.
+CREATE TABLE IF NOT EXISTS delegations (
+    id          TEXT    PRIMARY KEY,
+    from_actor  TEXT    NOT NULL,
+    to_actor    TEXT    NOT NULL,
+    role        TEXT    NOT NULL,
+    scope       TEXT,
+    starts_at   BIGINT NOT NULL,
+    ends_at     BIGINT NOT NULL,
+    reason      TEXT    NOT NULL,
+    created_at  BIGINT NOT NULL,
+    created_by  TEXT    NOT NULL,
+    revoked_at  BIGINT,
+    revoked_by  TEXT
+);
+CREATE INDEX IF NOT EXISTS delegations_to ON delegations (to_actor);
+
+-- Automatic approvals: daily totals per policy and location, and the overturned share that
+-- demotes a policy. policy_scope and location are '' for the company.
+CREATE TABLE IF NOT EXISTS autonomy_ledger (
+    instance         TEXT    NOT NULL,
+    step             TEXT    NOT NULL,
+    policy           TEXT    NOT NULL,
+    policy_scope     TEXT    NOT NULL,
+    policy_version   BIGINT NOT NULL,
+    location         TEXT    NOT NULL,
+    day              TEXT    NOT NULL,  -- YYYY-MM-DD, UTC
+    amount           TEXT    NOT NULL,  -- decimal
+    at               BIGINT NOT NULL,
+    overturned       BIGINT NOT NULL,
+    overturned_at    BIGINT,
+    overturned_by    TEXT,
+    overturn_reason  TEXT,
+    PRIMARY KEY (instance, step)
+);
+CREATE INDEX IF NOT EXISTS autonomy_ledger_day ON autonomy_ledger (day, policy);
+CREATE INDEX IF NOT EXISTS autonomy_ledger_policy ON autonomy_ledger (policy, policy_scope, at);

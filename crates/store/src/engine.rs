@@ -288,6 +288,14 @@ pub struct EngineWrite {
     /// Receipts of signed inbound webhook deliveries; a receipt already recorded fails the
     /// write with a conflict.
     pub webhook_receipts: Vec<crate::webhooks::WebhookReceipt>,
+    /// Approval policy versions to save.
+    pub policies: Vec<crate::governance::PolicyRecord>,
+    /// Delegations created or revoked.
+    pub delegations: Vec<crate::governance::DelegationChange>,
+    /// Automatic approvals to record in the autonomy ledger.
+    pub ledger: Vec<crate::governance::LedgerRecord>,
+    /// Automatic approvals people overturned.
+    pub overturns: Vec<crate::governance::Overturn>,
 }
 
 /// A change to the API keys, committed with its audit entry.
@@ -318,6 +326,10 @@ impl EngineWrite {
             && self.keys.is_empty()
             && self.users.is_empty()
             && self.webhook_receipts.is_empty()
+            && self.policies.is_empty()
+            && self.delegations.is_empty()
+            && self.ledger.is_empty()
+            && self.overturns.is_empty()
     }
 
     /// Adds another write's rows to this one.
@@ -338,6 +350,10 @@ impl EngineWrite {
         self.keys.extend(other.keys);
         self.users.extend(other.users);
         self.webhook_receipts.extend(other.webhook_receipts);
+        self.policies.extend(other.policies);
+        self.delegations.extend(other.delegations);
+        self.ledger.extend(other.ledger);
+        self.overturns.extend(other.overturns);
         self.lease_owner = self.lease_owner.take().or(other.lease_owner);
         self.lease_until = self.lease_until.max(other.lease_until);
         self.now = self.now.max(other.now);
@@ -637,6 +653,7 @@ pub(crate) fn statements(w: &EngineWrite, now: i64) -> Vec<Sql> {
         );
         out.push(s);
     }
+    out.extend(crate::governance::statements(w));
     out
 }
 

@@ -11,6 +11,7 @@ pub mod audit;
 mod backend;
 mod engine;
 mod fixed;
+pub mod governance;
 mod keys;
 mod postgres;
 mod projections;
@@ -36,6 +37,7 @@ pub use engine::{
     OutboxRecord, OutboxUpdate, TaskQuery, TaskRecord, TaskUpdate,
 };
 pub use fixed::SCALE as PROJECTION_SCALE;
+pub use governance::{DelegationChange, DelegationRecord, LedgerQuery, LedgerRecord, Overturn, PolicyRecord};
 pub use keys::{ApiKey, NewApiKey, hash_key};
 pub use query::{EventQuery, SalesQuery, StockQuery};
 pub use users::{NewUser, SessionToken, User, UserChange};
@@ -651,6 +653,26 @@ impl Store {
     /// Every saved location: (code, JSON).
     pub async fn locations(&self) -> Result<Vec<(String, serde_json::Value)>> {
         dispatch!(self.locations())
+    }
+
+    /// Approval policy versions (of one action, or all), by action, scope and version.
+    pub async fn policies(&self, action: Option<&str>) -> Result<Vec<PolicyRecord>> {
+        dispatch!(self.policies(action))
+    }
+
+    /// Delegations (to one person, compared case-insensitively, or all), oldest first.
+    pub async fn delegations(&self, to: Option<&str>) -> Result<Vec<DelegationRecord>> {
+        dispatch!(self.delegations(to, None))
+    }
+
+    /// One delegation.
+    pub async fn delegation(&self, id: &str) -> Result<Option<DelegationRecord>> {
+        Ok(dispatch!(self.delegations(None, Some(id)))?.into_iter().next())
+    }
+
+    /// Rows of the autonomy ledger, oldest first.
+    pub async fn ledger(&self, q: &LedgerQuery) -> Result<Vec<LedgerRecord>> {
+        dispatch!(self.ledger(q))
     }
 
     /// Whether the database answers.

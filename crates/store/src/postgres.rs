@@ -154,3 +154,4 @@ impl PgStore {
 
 common_operations!(PgStore, Postgres);
 engine_operations!(PgStore, pg_claim_inbox, pg_claim_outbox);
+crate::governance::governance_operations!(PgStore);

@@ -202,3 +202,4 @@ fn param(p: &Param) -> rusqlite::types::ToSqlOutput<'_> {
 
 common_operations!(SqliteStore, Sqlite);
 engine_operations!(SqliteStore, sqlite_claim_inbox, sqlite_claim_outbox);
+crate::governance::governance_operations!(SqliteStore);

@@ -3,12 +3,17 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
+use rust_decimal::Decimal;
+
+mod approval;
+
 use super::state::{DoneAction, Instance, InstanceStatus, Token, TokenState};
 use super::{
-    ActionOutcome, Command, Effect, Env, HistoryEntry, NewTask, OutboxMessage, ReadOutcome, ReadRequest, ReadSource,
-    Rejection, TaskChange, Timer, TimerPurpose, Transition,
+    ActionOutcome, Command, Delegated, Effect, Env, HistoryEntry, NewTask, OutboxMessage, ReadOutcome, ReadRequest,
+    ReadSource, Rejection, TaskChange, Timer, TimerPurpose, Transition,
 };
 use crate::calendar::BusinessCalendar;
+use crate::policy::Exclusion;
 use crate::workflow::{
     Enrich, Expr, FieldKind, Join, OutcomeKind, Step, StepKind, TaskSpec, Template, WaitSpec, Workflow,
 };
@@ -43,7 +48,7 @@ fn check(workflow: &Workflow, inst: &Instance, command: &Command) -> Result<(), 
         {
             Err(Rejection::Ending(inst.id.clone()))
         }
-        Command::TaskClaimed { task, actor } | Command::TaskDecided { task, actor, .. } => {
+        Command::TaskClaimed { task, actor, on_behalf_of } | Command::TaskDecided { task, actor, on_behalf_of, .. } => {
             let Some(token) = inst.task_token(task) else {
                 return Err(if inst.status.is_open() {
                     Rejection::NoSuchTask(task.clone())
@@ -51,6 +56,9 @@ fn check(workflow: &Workflow, inst: &Instance, command: &Command) -> Result<(), 
                     Rejection::Ended(inst.id.clone())
                 });
             };
+            if let TokenState::Task { excluded, .. } = &token.state {
+                segregation(task, actor, on_behalf_of.as_ref(), excluded)?;
+            }
             if let TokenState::Task { claimed_by: Some(by), .. } = &token.state
                 && by != actor
             {
@@ -63,6 +71,49 @@ fn check(workflow: &Workflow, inst: &Instance, command: &Command) -> Result<(), 
         }
         _ => Ok(()),
     }
+}
+
+/// Refuses `actor` (and the person they act for) when the task excludes them.
+fn segregation(
+    task: &str,
+    actor: &str,
+    on_behalf_of: Option<&Delegated>,
+    excluded: &[Exclusion],
+) -> Result<(), Rejection> {
+    if let Some(x) = excluded.iter().find(|x| x.is(actor)) {
+        return Err(Rejection::SegregationOfDuties {
+            task: task.to_owned(),
+            actor: actor.to_owned(),
+            reason: x.reason.clone(),
+        });
+    }
+    if let Some(d) = on_behalf_of
+        && let Some(x) = excluded.iter().find(|x| x.is(&d.delegator))
+    {
+        return Err(Rejection::SegregationOfDuties {
+            task: task.to_owned(),
+            actor: actor.to_owned(),
+            reason: format!("{actor} acts for {} (delegation {}), and {}", d.delegator, d.delegation, x.reason),
+        });
+    }
+    Ok(())
+}
+
+/// The outcomes of an approval task.
+const APPROVAL_OUTCOMES: [&str; 2] = ["approve", "reject"];
+
+/// Checks a decision on an approval task: approve or reject, without fields.
+fn check_approval_decision(outcome: &str, fields: &Map<String, Value>) -> Result<(), Rejection> {
+    if !APPROVAL_OUTCOMES.contains(&outcome) {
+        return Err(Rejection::Outcome { outcome: outcome.to_owned(), allowed: APPROVAL_OUTCOMES.join(", ") });
+    }
+    if let Some(name) = fields.keys().next() {
+        return Err(Rejection::Field {
+            field: name.clone(),
+            message: format!("outcome {outcome} of an approval takes no fields"),
+        });
+    }
+    Ok(())
 }
 
 /// Checks a decision's outcome and fields against the task step; returns the fields to record.
@@ -149,9 +200,9 @@ impl Run<'_, '_> {
         match command {
             Command::Start { event } => self.start(event),
             Command::Deliver { event } => self.deliver(event),
-            Command::TaskClaimed { task, actor } => self.claim(&task, &actor),
-            Command::TaskDecided { task, outcome, fields, comment, actor } => {
-                self.decide_task(&task, &outcome, &fields, comment, &actor)
+            Command::TaskClaimed { task, actor, on_behalf_of } => self.claim(&task, &actor, on_behalf_of),
+            Command::TaskDecided { task, outcome, fields, comment, actor, on_behalf_of } => {
+                self.decide_task(&task, &outcome, &fields, comment, &actor, on_behalf_of)
             }
             Command::ActionResult { key, result } => self.action_result(&key, result),
             Command::ActionRetried { key, actor } => self.action_retried(&key, &actor),
@@ -236,13 +287,18 @@ impl Run<'_, '_> {
         self.complete_step(token, event);
     }
 
-    fn claim(&mut self, task: &str, actor: &str) {
+    fn claim(&mut self, task: &str, actor: &str, on_behalf_of: Option<Delegated>) {
         let Some(token) = self.inst.task_token(task).map(|t| t.id) else { return };
         let step = self.inst.token(token).map(|t| t.step.clone());
         if let Some(TokenState::Task { claimed_by, .. }) = self.inst.token_mut(token).map(|t| &mut t.state) {
             *claimed_by = Some(actor.to_owned());
         }
-        self.history("task_claimed", step.as_deref(), Some(actor), json!({"task": task}));
+        let mut data = json!({"task": task});
+        if let Some(d) = &on_behalf_of {
+            data["on_behalf_of"] = json!(d);
+            data["acting_as"] = json!(acting_as(actor, d));
+        }
+        self.history("task_claimed", step.as_deref(), Some(actor), data);
         self.out.effects.push(Effect::UpdateTask {
             task: task.to_owned(),
             change: TaskChange::Claimed { actor: actor.to_owned() },
@@ -256,19 +312,28 @@ impl Run<'_, '_> {
         fields: &Map<String, Value>,
         comment: Option<String>,
         actor: &str,
+        on_behalf_of: Option<Delegated>,
     ) {
         let Some(token) = self.inst.task_token(task).map(|t| t.id) else { return };
         let Some(step) = self.step_of(token) else { return };
+        if let StepKind::Approval(spec) = &step.kind {
+            let spec = spec.clone();
+            return self.approval_decided(token, &spec, task, outcome, comment, actor, on_behalf_of);
+        }
         let StepKind::Task(spec) = &step.kind else { return };
         let step_id = step.id.clone();
         let (fields, next) = match check_decision(spec, outcome, fields) {
             Ok(fields) => (fields, spec.outcomes.iter().find(|o| o.name == outcome).map(|o| o.next.clone())),
             Err(_) => return,
         };
-        let output = json!({
+        let mut output = json!({
             "task": task, "outcome": outcome, "fields": fields, "comment": comment,
             "decided_by": actor, "decided_at": self.now(),
         });
+        if let Some(d) = &on_behalf_of {
+            output["on_behalf_of"] = json!(d);
+            output["acting_as"] = json!(acting_as(actor, d));
+        }
         self.history("task_decided", Some(&step_id), Some(actor), output.clone());
         self.out.effects.push(Effect::UpdateTask {
             task: task.to_owned(),
@@ -540,7 +605,7 @@ impl Run<'_, '_> {
         let id = self.inst.next_token;
         self.inst.next_token += 1;
         *self.inst.visits.entry(step.clone()).or_insert(0) += 1;
-        Token { id, step, parent, attempt: 1, state: TokenState::Ready }
+        Token { id, step, parent, attempt: 1, state: TokenState::Ready, approval: None }
     }
 
     fn set_state(&mut self, token: u32, state: TokenState) {
@@ -605,6 +670,7 @@ impl Run<'_, '_> {
                 }
             }
             StepKind::Task(spec) => self.open_task(token, step, spec),
+            StepKind::Approval(spec) => self.approval(token, step, spec),
             StepKind::Action(action) => {
                 let payload = match self.template(&action.with) {
                     Ok(p) => p,
@@ -764,6 +830,14 @@ impl Run<'_, '_> {
                 snapshot
             }
         };
+        let requester = match spec.requester.as_ref().map(|e| self.eval(e)).transpose() {
+            Ok(r) => r.and_then(|v| text_of(&v)),
+            Err(e) => return self.fail_step(token, e, false),
+        };
+        let excluded: Vec<Exclusion> = requester
+            .map(|r| Exclusion { reason: format!("{r} requested what task {} approves", step.id), actor: r })
+            .into_iter()
+            .collect();
         let now = self.now();
         let id = self.env.ids.next_id();
         let due_at = spec.due.map(|d| self.business_time_after(location.as_deref(), now, d));
@@ -806,7 +880,7 @@ impl Run<'_, '_> {
             let at = self.business_time_after(location.as_deref(), now, every);
             self.arm(at, TimerPurpose::TaskReminder { task: id.clone() });
         }
-        self.set_state(token, TokenState::Task { task: id, claimed_by: None, level: 0, location });
+        self.set_state(token, TokenState::Task { task: id, claimed_by: None, level: 0, location, excluded });
     }
 
     /// `start` plus `duration` of business time on the location's calendar (all hours when the
@@ -1052,6 +1126,31 @@ impl Run<'_, '_> {
     }
 }
 
+/// "bob for alice, delegation D-1".
+fn acting_as(actor: &str, d: &Delegated) -> String {
+    format!("{actor} for {}, delegation {}", d.delegator, d.delegation)
+}
+
+/// A name given by an expression: text or a number; `None` for null or empty text.
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A decimal given by an expression: text or a number.
+fn decimal_of(value: &Value) -> Option<Decimal> {
+    match value {
+        Value::String(s) => s.trim().parse::<Decimal>().ok(),
+        Value::Number(n) => {
+            n.to_string().parse::<Decimal>().ok().or_else(|| n.as_f64().and_then(|f| Decimal::try_from(f).ok()))
+        }
+        _ => None,
+    }
+}
+
 fn field_kind(kind: FieldKind) -> &'static str {
     match kind {
         FieldKind::Text => "text",
@@ -1075,8 +1174,9 @@ pub fn validate_decision(
     fields: &Map<String, Value>,
 ) -> Result<(), Rejection> {
     let token = instance.task_token(task).ok_or_else(|| Rejection::NoSuchTask(task.to_owned()))?;
-    let Some(StepKind::Task(spec)) = workflow.step(&token.step).map(|s| &s.kind) else {
-        return Err(Rejection::NoSuchTask(task.to_owned()));
-    };
-    check_decision(spec, outcome, fields).map(|_| ())
+    match workflow.step(&token.step).map(|s| &s.kind) {
+        Some(StepKind::Task(spec)) => check_decision(spec, outcome, fields).map(|_| ()),
+        Some(StepKind::Approval(_)) => check_approval_decision(outcome, fields),
+        _ => Err(Rejection::NoSuchTask(task.to_owned())),
+    }
 }

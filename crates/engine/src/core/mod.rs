@@ -20,9 +20,11 @@ use serde_json::{Map, Value};
 
 use backroom_model::Location;
 
+pub use crate::policy::Exclusion;
 pub use apply::{apply, validate_decision};
-pub use state::{Instance, InstanceStatus, Token, TokenState};
+pub use state::{Approval, ApprovalChain, Instance, InstanceStatus, PolicyUsed, Token, TokenState};
 
+use crate::policy::PolicyBook;
 use crate::workflow::{ProjectionKind, RetryPolicy};
 
 /// Where time and ids come from: the wall clock and uuids in production, a manual clock and a
@@ -52,6 +54,17 @@ pub struct Env<'a> {
     pub ids: &'a mut dyn IdGen,
     /// Locations.
     pub directory: &'a dyn Directory,
+    /// Approval policies and today's automatic totals (for `approval` steps).
+    pub policies: &'a dyn PolicyBook,
+}
+
+/// A person acting for another through a delegation of the other's role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delegated {
+    /// The person whose authority is used.
+    pub delegator: String,
+    /// The delegation's id.
+    pub delegation: String,
 }
 
 /// What happens to an instance.
@@ -82,6 +95,9 @@ pub enum Command {
         comment: Option<String>,
         /// Who decided.
         actor: String,
+        /// The delegation the decider acts through, when the role is not their own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_behalf_of: Option<Delegated>,
     },
     /// A person claimed a task.
     TaskClaimed {
@@ -89,6 +105,9 @@ pub enum Command {
         task: String,
         /// Who claimed it.
         actor: String,
+        /// The delegation the claimant acts through, when the role is not their own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_behalf_of: Option<Delegated>,
     },
     /// The outbox finished with an action (or a person acted on its dead letter).
     ActionResult {
@@ -307,6 +326,8 @@ pub enum Effect {
     },
     /// Arm a timer.
     Arm(Timer),
+    /// Record an automatic approval in the autonomy ledger.
+    RecordAutomatic(AutomaticDecision),
     /// Append an event to the log.
     Emit {
         /// The event id (deterministic: `instance/step`).
@@ -316,6 +337,27 @@ pub enum Effect {
         /// The event's data.
         data: Value,
     },
+}
+
+/// An approval the system gave alone, for the autonomy ledger (daily totals, demotion).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutomaticDecision {
+    /// The policy's action type.
+    pub policy: String,
+    /// The scope of the policy version used (`None`: the company).
+    pub policy_scope: Option<String>,
+    /// The version used.
+    pub policy_version: i64,
+    /// The location the amount was approved for.
+    pub location: Option<String>,
+    /// The UTC day.
+    pub day: chrono::NaiveDate,
+    /// The amount approved.
+    pub amount: rust_decimal::Decimal,
+    /// The step.
+    pub step: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// A task to open.
@@ -468,6 +510,17 @@ pub enum Rejection {
         field: String,
         /// What is wrong.
         message: String,
+    },
+    /// The actor may not claim or decide this task: they requested what it approves, or
+    /// approved an earlier level of the chain.
+    #[error("{actor} may not act on task {task}: {reason}")]
+    SegregationOfDuties {
+        /// The task.
+        task: String,
+        /// Who tried.
+        actor: String,
+        /// Why not ("alice requested this refund").
+        reason: String,
     },
     /// The task is claimed by someone else.
     #[error("task {task} is claimed by {by}")]

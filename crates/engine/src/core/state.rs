@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::policy::{ChainStep, Exclusion};
+
 /// Where an instance stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,6 +60,52 @@ pub struct Token {
     pub attempt: u32,
     /// What it waits for.
     pub state: TokenState,
+    /// The approval chain of the `approval` step it is on, while people approve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Box<ApprovalChain>>,
+}
+
+/// The policy version an approval step used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyUsed {
+    /// The action type (the policy's name).
+    pub action: String,
+    /// The version.
+    pub version: i64,
+    /// Its scope (`None`: the company).
+    pub scope: Option<String>,
+}
+
+/// One approval given in a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The level, from 1.
+    pub level: u32,
+    /// The role it was given in.
+    pub role: String,
+    /// Who approved.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Whose authority, when given through a delegation ("bob for alice").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<super::Delegated>,
+}
+
+/// Where an approval chain stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalChain {
+    /// The policy version used.
+    pub policy: PolicyUsed,
+    /// The inputs the step evaluated: amount, location, requester, confidence.
+    pub inputs: Value,
+    /// The approvals needed, in order.
+    pub steps: Vec<ChainStep>,
+    /// The approvals given so far.
+    pub approvals: Vec<Approval>,
+    /// Why the system did not decide alone, when its policy is `auto`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 /// What a token waits for.
@@ -91,6 +139,9 @@ pub enum TokenState {
         /// The current scope.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         location: Option<String>,
+        /// Who may not claim or decide it (segregation of duties).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        excluded: Vec<Exclusion>,
     },
     /// A correlated event (or its timeout).
     Event {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use backroom_model::{NewEvent, validate_event};
 use backroom_store::{
-    AuditEntry, EngineWrite, HistoryRecord, InboxRecord, InstanceRecord, InstanceWrite, OutboxRecord, OutboxUpdate,
-    SalesQuery, StockQuery, TaskRecord, TaskUpdate,
+    AuditEntry, EngineWrite, HistoryRecord, InboxRecord, InstanceRecord, InstanceWrite, LedgerRecord, OutboxRecord,
+    OutboxUpdate, SalesQuery, StockQuery, TaskRecord, TaskUpdate,
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -44,6 +44,7 @@ impl Inner {
         trigger_seq: Option<i64>,
     ) -> Result<Driven, Rejection> {
         let now = self.clock.now();
+        let policies = self.policy_snapshot(workflow, now).await;
         let mut transitions = Vec::new();
         for command in commands {
             let mut queue = vec![command];
@@ -51,7 +52,7 @@ impl Inner {
                 let t = {
                     let directory = self.directory();
                     let mut ids = UuidIds;
-                    let mut env = Env { now, ids: &mut ids, directory: &directory };
+                    let mut env = Env { now, ids: &mut ids, directory: &directory, policies: &policies };
                     apply(workflow, &mut instance, command, &mut env)?
                 };
                 for read in t.reads.iter().rev() {
@@ -156,6 +157,21 @@ impl Inner {
                         last_error: None,
                         response: None,
                         only_pending: true,
+                    }),
+                    Effect::RecordAutomatic(d) => w.ledger.push(LedgerRecord {
+                        instance: instance.id.clone(),
+                        step: d.step,
+                        policy: d.policy,
+                        policy_scope: d.policy_scope,
+                        policy_version: d.policy_version,
+                        location: d.location,
+                        day: d.day,
+                        amount: d.amount,
+                        at: d.at,
+                        overturned: false,
+                        overturned_at: None,
+                        overturned_by: None,
+                        overturn_reason: None,
                     }),
                     Effect::Arm(timer) => w.inbox.push(InboxRecord {
                         id: timer.id.clone(),
@@ -311,7 +327,11 @@ fn audit_entry(workflow: &Workflow, instance: &Instance, h: &crate::core::Histor
         "action_completed" | "late_action_completed" => "action.completed",
         "compensated" => "action.compensated",
         "dead_lettered" => "action.dead_lettered",
-        "step_completed" if h.data.get("matched").is_some() || h.data.get("label").is_some() => "decision.automatic",
+        "step_completed"
+            if h.data.get("matched").is_some() || h.data.get("label").is_some() || h.data.get("receipt").is_some() =>
+        {
+            "decision.automatic"
+        }
         _ => return None,
     };
     let subject = match &h.step {

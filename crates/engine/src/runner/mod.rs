@@ -18,6 +18,7 @@
 
 mod breaker;
 mod drive;
+mod governance;
 mod loops;
 mod registry;
 
@@ -37,9 +38,10 @@ use serde_json::{Map, Value};
 use tokio::sync::{Notify, broadcast, mpsc, watch};
 
 pub use breaker::{Breaker, BreakerConfig, BreakerState};
+pub use governance::{MAX_DELEGATION_DAYS, NewDelegation, Overturned};
 
 use crate::connector::Connectors;
-use crate::core::{ActionOutcome, Clock, Command, Directory, Instance, Rejection, TokenState};
+use crate::core::{ActionOutcome, Clock, Command, Delegated, Directory, Instance, Rejection, TokenState};
 use crate::workflow::{Problems, Workflow};
 
 /// How the runner behaves.
@@ -148,6 +150,7 @@ pub(crate) struct Inner {
     pub(crate) connectors: Connectors,
     registry: RwLock<registry::Registry>,
     locations: RwLock<Arc<HashMap<String, Location>>>,
+    policies: RwLock<governance::PolicyCache>,
     pub(crate) lease_new_work: bool,
     pub(crate) counters: Counters,
     pub(crate) notices: broadcast::Sender<Notice>,
@@ -199,6 +202,7 @@ impl Engine {
             connectors,
             registry: RwLock::new(registry::Registry::default()),
             locations: RwLock::new(Arc::new(HashMap::new())),
+            policies: RwLock::new(governance::PolicyCache::default()),
             lease_new_work,
             counters: Counters::default(),
             notices: broadcast::channel(65_536).0,
@@ -209,6 +213,7 @@ impl Engine {
             cache: Mutex::new(HashMap::new()),
         });
         inner.reload_locations().await?;
+        inner.reload_policies().await?;
         inner.refresh_definitions().await?;
         if let Some(dir) = inner.config.workflows_dir.clone() {
             inner.save_builtin(&dir).await?;
@@ -391,8 +396,19 @@ impl Engine {
 
     /// Claims a task for `actor`.
     pub async fn claim_task(&self, task: &str, actor: &str) -> Result<TaskRecord, EngineError> {
+        self.claim_task_as(task, actor, None).await
+    }
+
+    /// Claims a task for `actor`, acting through a delegation when `on_behalf_of` is given
+    /// (segregation of duties then applies to both people).
+    pub async fn claim_task_as(
+        &self,
+        task: &str,
+        actor: &str,
+        on_behalf_of: Option<Delegated>,
+    ) -> Result<TaskRecord, EngineError> {
         let record = self.task_record(task).await?;
-        let command = Command::TaskClaimed { task: task.to_owned(), actor: actor.to_owned() };
+        let command = Command::TaskClaimed { task: task.to_owned(), actor: actor.to_owned(), on_behalf_of };
         self.inner.command_now(&record.instance, command, None).await?;
         self.task_record(task).await
     }
@@ -406,6 +422,20 @@ impl Engine {
         comment: Option<String>,
         actor: &str,
     ) -> Result<TaskRecord, EngineError> {
+        self.decide_task_as(task, outcome, fields, comment, actor, None).await
+    }
+
+    /// Records a decision made through a delegation when `on_behalf_of` is given: history and
+    /// audit show "bob for alice, delegation <id>", and segregation of duties applies to both.
+    pub async fn decide_task_as(
+        &self,
+        task: &str,
+        outcome: &str,
+        fields: Map<String, Value>,
+        comment: Option<String>,
+        actor: &str,
+        on_behalf_of: Option<Delegated>,
+    ) -> Result<TaskRecord, EngineError> {
         let record = self.task_record(task).await?;
         let command = Command::TaskDecided {
             task: task.to_owned(),
@@ -413,6 +443,7 @@ impl Engine {
             fields,
             comment,
             actor: actor.to_owned(),
+            on_behalf_of,
         };
         self.inner.command_now(&record.instance, command, None).await?;
         self.task_record(task).await

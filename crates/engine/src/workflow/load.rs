@@ -947,7 +947,7 @@ impl<'a> Loader<'a> {
                 ));
             }
             if let Some(kind) = draft.kind
-                && !matches!(kind, "end" | "branch" | "task")
+                && !matches!(kind, "end" | "branch" | "task" | "approval")
                 && !draft.has_next
                 && !in_branch[i]
             {

@@ -116,6 +116,8 @@
 //!     due: 4h                          # optional, business time
 //!     escalation: [ { after: 2h, role: district_manager }, { after: 6h, role: regional_ops } ]
 //!     remind_every: 1h                 # optional; escalation `after`s strictly increase
+//!     requester: event.data.reported_by   # optional expression: that person may not claim or
+//!                                      # decide the task (segregation of duties)
 //!     outcomes:                        # required, at least one; no `next` on a task
 //!       approve: transfer              # an outcome name and the step it leads to
 //!       reject: rejected
@@ -159,6 +161,37 @@
 //!   - { id: done, kind: end, outcome: resolved }   # outcome required; no next, on_error or retry
 //!   - { id: rejected, kind: end, outcome: rejected }
 //! ```
+//!
+//! **Approval steps** approve an amount under an approval policy ([`crate::policy`]):
+//!
+//! ```yaml
+//!   - id: approve_refund
+//!     kind: approval
+//!     policy: refund                   # required: the action type (or an expression giving it)
+//!     amount: event.data.requested_refund.amount   # required: a decimal (text or number)
+//!     location: inputs.location        # optional: picks the policy (the most specific scope up
+//!                                      # the location hierarchy, then the company's) and scopes
+//!                                      # the approval tasks
+//!     requester: event.data.customer   # optional: may approve no level
+//!     confidence: steps.classify.confidence   # optional: a number from 0 to 1
+//!     outcomes: { approved: refund, rejected: refused, suggested: review }   # suggested is
+//!                                      # optional (default: the rejected route); no `next`
+//! ```
+//!
+//! Under a policy at autonomy `auto`, an amount within the limits (at most `max_amount`; with
+//! today's automatic approvals for the policy at the location, UTC day, at most
+//! `max_daily_amount`; a confidence of at least `min_confidence` when one is set) is approved at
+//! once with a decision receipt (the inputs, the policy version, the rows matched by the
+//! instance's earlier decide steps, the labels and confidences of its classify steps, the
+//! outcome) recorded in the history, the audit chain and the autonomy ledger. Outside a limit,
+//! and under a policy at `approve`, a chain of tasks asks people: one task per level the amount
+//! exceeds (its role, scoped to the location), in order, plus one more at the last level above
+//! `four_eyes_above`; the requester and everyone who approved an earlier level may not claim or
+//! decide the next ones, and a `reject` at any level ends the chain. Under `suggest` no one is
+//! asked: the step completes at once with the outcome `suggested` and its recommendation. The
+//! step's output is `{outcome, automatic, policy: {action, version, scope}, inputs, approvals:
+//! [{level, role, actor, at}], receipt}` (with `fallback`, the reason an `auto` policy asked
+//! people, and `recommendation` for a suggestion).
 //!
 //! The scalars are read by the YAML 1.2 core schema: only `true` and `false` are booleans (`yes`
 //! and `on` are text).
@@ -218,6 +251,7 @@
 //!   do are named in the message);
 //! * `decide` steps naming an undefined table, or inputs that are not the table's; `classify`
 //!   steps naming an undefined classifier; classifier rules whose confidence is not from 0 to 1;
+//! * approval steps without `policy`, `amount` or `outcomes` (with `approved` and `rejected`);
 //! * tasks without `role`, `title` or `outcomes`, repeated outcome or field names, escalation
 //!   rungs whose `after` does not increase; actions without `connector` or `operation`; waits
 //!   with both or neither of `event` and `until`, or `on_timeout` without `timeout`; parallel

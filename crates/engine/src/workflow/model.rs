@@ -154,6 +154,9 @@ pub enum StepKind {
     Decide(Decide),
     /// Asks a person to decide.
     Task(Box<TaskSpec>),
+    /// Approves an amount under an approval policy: automatically within the policy's autonomy
+    /// limits, or through a chain of tasks, one per level the amount reaches.
+    Approval(Box<ApprovalSpec>),
     /// Sends a command to a connector through the outbox.
     Action(ActionSpec),
     /// Waits for a correlated event or a time.
@@ -179,6 +182,7 @@ impl StepKind {
             StepKind::Classify { .. } => "classify",
             StepKind::Decide(_) => "decide",
             StepKind::Task(_) => "task",
+            StepKind::Approval(_) => "approval",
             StepKind::Action(_) => "action",
             StepKind::Wait(_) => "wait",
             StepKind::Branch(_) => "branch",
@@ -258,6 +262,41 @@ pub struct TaskSpec {
     pub escalation: Vec<Escalation>,
     /// Remind the assignees this often (business time) while the task is open.
     pub remind_every: Option<Duration>,
+    /// Who asked for what the task approves (an expression giving a name): that person may not
+    /// claim or decide it.
+    pub requester: Option<Expr>,
+}
+
+/// Which policy an `approval` step uses.
+#[derive(Debug, Clone)]
+pub enum PolicyName {
+    /// An action type written as it is (`refund`).
+    Named(String),
+    /// An expression giving the action type.
+    Expr(Expr),
+}
+
+/// An `approval` step.
+#[derive(Debug, Clone)]
+pub struct ApprovalSpec {
+    /// The policy: its action type.
+    pub policy: PolicyName,
+    /// The amount to approve (an expression giving a decimal, as text or a number).
+    pub amount: Expr,
+    /// The location the amount is for (an expression giving a location code); `None` for the
+    /// company. It picks the policy (the most specific scope up the hierarchy) and scopes the
+    /// tasks.
+    pub location: Option<Expr>,
+    /// Who asked for it (an expression giving a name): that person may approve no level.
+    pub requester: Option<Expr>,
+    /// A model's confidence in the recommendation (an expression giving a number from 0 to 1).
+    pub confidence: Option<Expr>,
+    /// Where to go when approved.
+    pub approved: String,
+    /// Where to go when rejected.
+    pub rejected: String,
+    /// Where to go when the policy only suggests; `None`: the `rejected` route.
+    pub suggested: Option<String>,
 }
 
 /// One allowed outcome of a task.

@@ -4,16 +4,16 @@ use std::collections::HashMap;
 
 use super::load::{Draft, Entries, Loader, Scope, Target, article};
 use super::model::{
-    ActionSpec, Branch, Compensation, Decide, Emit, Enrich, Escalation, Field, FieldKind, Join, Outcome, OutcomeKind,
-    Parallel, ProjectionKind, RetryPolicy, Step, StepKind, TaskSpec, WaitSpec,
+    ActionSpec, ApprovalSpec, Branch, Compensation, Decide, Emit, Enrich, Escalation, Field, FieldKind, Join, Outcome,
+    OutcomeKind, Parallel, PolicyName, ProjectionKind, RetryPolicy, Step, StepKind, TaskSpec, WaitSpec,
 };
 use super::node::{Node, Yaml};
 use super::tables::TableEntry;
 use crate::decision::Position;
 
 /// The step kinds, as written in YAML.
-pub(super) const KINDS: [&str; 10] =
-    ["enrich", "classify", "decide", "task", "action", "wait", "branch", "parallel", "emit", "end"];
+pub(super) const KINDS: [&str; 11] =
+    ["enrich", "classify", "decide", "task", "approval", "action", "wait", "branch", "parallel", "emit", "end"];
 
 /// The keys of every step kind.
 const COMMON: [&str; 6] = ["id", "kind", "title", "next", "on_error", "retry"];
@@ -24,7 +24,10 @@ fn kind_keys(kind: &str) -> &'static [&'static str] {
         "enrich" => &["projection", "days", "location", "item", "connector", "query", "with"],
         "classify" => &["classifier"],
         "decide" => &["table", "inputs"],
-        "task" => &["role", "location", "priority", "evidence", "due", "escalation", "remind_every", "outcomes"],
+        "task" => {
+            &["role", "location", "priority", "evidence", "due", "escalation", "remind_every", "outcomes", "requester"]
+        }
+        "approval" => &["policy", "amount", "location", "requester", "confidence", "outcomes"],
         "action" => &["connector", "operation", "with", "compensate"],
         "wait" => &["event", "key", "matches", "timeout", "on_timeout", "until"],
         "branch" => &["cases", "otherwise"],
@@ -41,6 +44,7 @@ fn refused(kind: &str) -> Vec<(&'static str, String)> {
         "end" => "ends the instance",
         "branch" => "goes where its `cases` (or `otherwise`) say",
         "task" => "goes where the chosen outcome says (`outcomes`)",
+        "approval" => "goes where its outcome says (`outcomes`: approved, rejected, suggested)",
         _ => return Vec::new(),
     };
     let mut refused = vec![("next", format!("{} {kind} step takes no `next`: it {why}", article(kind)))];
@@ -170,6 +174,7 @@ impl Loader<'_> {
             Some("classify") => self.classify(&e, sid),
             Some("decide") => self.decide(&e, sid, tables, &mut draft.table),
             Some("task") => self.task(&e, sid, &mut targets),
+            Some("approval") => self.approval(&e, sid, &mut targets),
             Some("action") => self.action(&e, sid),
             Some("wait") => self.wait(&e, sid, &mut targets),
             Some("branch") => self.branch(&e, sid, &mut targets),
@@ -428,7 +433,9 @@ impl Loader<'_> {
         let outcomes = self
             .required(e, "outcomes", what, sid, " (what the person may decide, each with the step it leads to)")
             .and_then(|n| self.outcomes(n, sid, targets));
+        let requester = self.opt_expr(e.get("requester"), "requester", sid, Scope::Step);
         Some(StepKind::Task(Box::new(TaskSpec {
+            requester: requester?,
             role: role?,
             location: location?,
             title: title?,
@@ -438,6 +445,51 @@ impl Loader<'_> {
             due: due?,
             escalation: escalation?,
             remind_every: remind_every?,
+        })))
+    }
+
+    fn approval(&mut self, e: &Entries<'_>, sid: Option<&str>, targets: &mut Vec<Target>) -> Option<StepKind> {
+        let what = "an approval step";
+        let policy = self.required(e, "policy", what, sid, " (the action type of the policy, e.g. refund)").and_then(
+            |n| match n.as_str().map(str::trim) {
+                Some(name) if !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
+                    Some(PolicyName::Named(name.to_owned()))
+                }
+                _ => self.expr(n, "policy", sid, Scope::Step).map(PolicyName::Expr),
+            },
+        );
+        let amount = self
+            .required(e, "amount", what, sid, " (an expression giving the amount, e.g. event.data.amount)")
+            .and_then(|n| self.expr(n, "amount", sid, Scope::Step));
+        let location = self.opt_expr(e.get("location"), "location", sid, Scope::Step);
+        let requester = self.opt_expr(e.get("requester"), "requester", sid, Scope::Step);
+        let confidence = self.opt_expr(e.get("confidence"), "confidence", sid, Scope::Step);
+        let routes = self
+            .required(e, "outcomes", what, sid, " (approved, rejected and optionally suggested, each with its step)")
+            .and_then(|node| {
+                let o = self.entries(node, "`outcomes`", sid, &["approved", "rejected", "suggested"], &[])?;
+                let approved = self
+                    .required(&o, "approved", "`outcomes`", sid, " (the step after an approval)")
+                    .and_then(|n| self.step_ref(n, "outcomes.approved", sid, targets));
+                let rejected = self
+                    .required(&o, "rejected", "`outcomes`", sid, " (the step after a rejection)")
+                    .and_then(|n| self.step_ref(n, "outcomes.rejected", sid, targets));
+                let suggested = match o.get("suggested") {
+                    None => Some(None),
+                    Some(n) => self.step_ref(n, "outcomes.suggested", sid, targets).map(Some),
+                };
+                Some((approved?, rejected?, suggested?))
+            });
+        let (approved, rejected, suggested) = routes?;
+        Some(StepKind::Approval(Box::new(ApprovalSpec {
+            policy: policy?,
+            amount: amount?,
+            location: location?,
+            requester: requester?,
+            confidence: confidence?,
+            approved,
+            rejected,
+            suggested,
         })))
     }
 

@@ -3,11 +3,14 @@
 pub mod audit;
 pub mod connectors;
 pub mod dead_letters;
+pub mod decisions;
+pub mod delegations;
 pub mod documents;
 pub mod events;
 pub mod instances;
 pub mod locations;
 pub mod meta;
+pub mod policies;
 pub mod projections;
 pub mod tasks;
 pub mod users;

@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
+use super::delegations::{covers, is_admin};
 use super::{ApiPath, ApiQuery, check_json_text, check_text, json_body, parse_limit, parse_time};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::permissions::{Action, authorize, location_filter};
+use backroom_engine::core::Delegated;
 
 /// The `status` filter's values; `open` includes claimed tasks.
 pub const STATUSES: [&str; 5] = ["open", "claimed", "decided", "cancelled", "all"];
@@ -149,6 +151,59 @@ async fn task_for(state: &AppState, caller: &Caller, action: Action, id: &str) -
     Ok(task)
 }
 
+/// Whether the caller may claim or decide `task`: they must hold its role (or be an admin) at a
+/// scope covering its location, directly (`None`) or through a delegation in force now (the
+/// delegation).
+async fn authority(state: &AppState, caller: &Caller, task: &TaskRecord) -> Result<Option<Delegated>, ApiError> {
+    let location = task.location.as_deref();
+    let direct = caller.grants.iter().any(|g| {
+        (g.role == backroom_model::Role::Admin || g.role.as_str() == task.role)
+            && covers(&state.engine, g.scope.as_deref(), location)
+    });
+    if direct {
+        return Ok(None);
+    }
+    let now = state.engine.now();
+    let delegations = state.engine.delegations(Some(&caller.name)).await?;
+    let through = delegations
+        .iter()
+        .find(|d| d.role == task.role && d.is_active(now) && covers(&state.engine, d.scope.as_deref(), location));
+    if let Some(d) = through {
+        return Ok(Some(Delegated { delegator: d.from.clone(), delegation: d.id.clone() }));
+    }
+    let at = location.map_or_else(|| "company-wide".to_owned(), |l| format!("at {l}"));
+    Err(ApiError::new(
+        ErrorCode::Forbidden,
+        format!(
+            "task {} is for the role {} {at}; {:?} holds {} and no delegation of that role in force now",
+            task.id,
+            task.role,
+            caller.name,
+            caller.grants_text()
+        ),
+    ))
+}
+
+/// The task, when the caller may act on it as its decider; with the delegation they act through.
+async fn decider_for(
+    state: &AppState,
+    caller: &Caller,
+    action: Action,
+    id: &str,
+) -> Result<(TaskRecord, Option<Delegated>), ApiError> {
+    let task = state
+        .store
+        .task(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no task has the id {id:?}")))?;
+    if is_admin(caller) {
+        authorize(&state.engine, caller, action, task.location.as_deref())?;
+        return Ok((task, None));
+    }
+    let through = authority(state, caller, &task).await?;
+    Ok((task, through))
+}
+
 /// Read a task.
 #[utoipa::path(
     get,
@@ -175,7 +230,10 @@ pub async fn get(
 /// Claim a task.
 ///
 /// The caller's key name holds it: no one else may decide it until it is decided (or escalated).
-/// Claiming a task one already holds changes nothing.
+/// Claiming a task one already holds changes nothing. The caller must hold the task's role at a
+/// scope covering its location, or act through a delegation of it in force now; someone who
+/// requested what the task approves, or approved an earlier level of its chain, is refused with
+/// 403 `segregation_of_duties`.
 #[utoipa::path(
     post,
     path = "/v1/tasks/{id}/claim",
@@ -185,7 +243,8 @@ pub async fn get(
     responses(
         (status = 200, description = "The task, claimed", body = TaskView),
         (status = 401, description = "Missing or unknown API key", body = ErrorBody),
-        (status = 403, description = "The key may not claim this task", body = ErrorBody),
+        (status = 403, description = "The key may not claim this task (`forbidden`), or segregation of duties \
+            forbids it (`segregation_of_duties`)", body = ErrorBody),
         (status = 404, description = "No such task", body = ErrorBody),
         (status = 409, description = "Claimed by someone else, already decided, or the instance ended",
             body = ErrorBody),
@@ -197,8 +256,8 @@ pub async fn claim(
     Extension(caller): Extension<Caller>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TaskRecord>, ApiError> {
-    task_for(&state, &caller, Action::ClaimTask, &id).await?;
-    Ok(Json(state.engine.claim_task(&id, &caller.name).await?))
+    let (_, through) = decider_for(&state, &caller, Action::ClaimTask, &id).await?;
+    Ok(Json(state.engine.claim_task_as(&id, &caller.name, through).await?))
 }
 
 /// A decision on a task.
@@ -220,7 +279,11 @@ pub struct DecisionBody {
 /// Records the outcome, with its fields and a comment, under the caller's key name; the
 /// instance moves on in the same transaction. An outcome the task does not allow, or a missing
 /// or wrong field, is refused with 422 `task_refused`; a task claimed by someone else, already
-/// decided, or of an ended instance with 409 `conflict`.
+/// decided, or of an ended instance with 409 `conflict`. The decider must hold the task's role at a
+/// scope covering its location, or act through a delegation of it in force now (the decision is
+/// then recorded as "bob for alice, delegation <id>"); segregation of duties refuses with 403
+/// `segregation_of_duties` whoever requested what the task approves or approved an earlier level
+/// of its chain, and a delegate acting for such a person.
 #[utoipa::path(
     post,
     path = "/v1/tasks/{id}/decision",
@@ -232,7 +295,8 @@ pub struct DecisionBody {
         (status = 200, description = "The task, decided", body = TaskView),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = ErrorBody),
-        (status = 403, description = "The key may not decide this task", body = ErrorBody),
+        (status = 403, description = "The key may not decide this task (`forbidden`), or segregation of duties \
+            forbids it (`segregation_of_duties`)", body = ErrorBody),
         (status = 404, description = "No such task", body = ErrorBody),
         (status = 409, description = "Claimed by someone else, already decided, or the instance ended",
             body = ErrorBody),
@@ -249,7 +313,7 @@ pub async fn decide(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<TaskRecord>, ApiError> {
-    task_for(&state, &caller, Action::DecideTask, &id).await?;
+    let (_, through) = decider_for(&state, &caller, Action::DecideTask, &id).await?;
     let body: DecisionBody = json_body(&headers, &body, None)?;
     check_text("outcome", &body.outcome, false)?;
     if let Some(comment) = &body.comment {
@@ -259,6 +323,7 @@ pub async fn decide(
         check_text("fields", name, false)?;
         check_json_text(&format!("fields.{name}"), value)?;
     }
-    let task = state.engine.decide_task(&id, &body.outcome, body.fields, body.comment, &caller.name).await?;
+    let task =
+        state.engine.decide_task_as(&id, &body.outcome, body.fields, body.comment, &caller.name, through).await?;
     Ok(Json(task))
 }
