@@ -554,8 +554,8 @@ async fn an_instance_is_cancelled_with_its_reason(t: TestApp) {
     t.close().await;
 }
 
-/// A store associate's key reads the operation and claims and decides tasks, but may not
-/// upload or (de)activate workflows, save locations, cancel instances or resolve dead letters.
+/// A store associate's key reads the operation, but may not upload or (de)activate workflows,
+/// save locations, cancel instances, resolve dead letters, or take a store manager's task.
 async fn a_key_without_the_admin_role_reads_and_decides_but_does_not_edit(t: TestApp) {
     let clerk = t.key("clerk", &["store_associate"], &[]).await;
     let me = Some(clerk.as_str());
@@ -596,15 +596,21 @@ async fn a_key_without_the_admin_role_reads_and_decides_but_does_not_edit(t: Tes
         assert_error(&reply, 403, "forbidden", "permission_error", &["clerk", "store_associate"]);
     }
 
-    // The clerk decides the task.
+    // The clerk sees the store manager's task but may not take it; S042's manager decides it.
     t.ingest(&stockout("so-1", "S042", "PEN-BLUE")).await;
     let task = wait_for("the approval task", async || inbox(&t, "", me).await.into_iter().next()).await;
     let id = task["id"].as_str().unwrap();
-    let claimed = t.call(Method::POST, &format!("/v1/tasks/{id}/claim"), me, None).await.expect(200).json();
-    assert_eq!(claimed["claimed_by"], "clerk");
     let body = Some(("application/json", json!({"outcome": "reject", "comment": "not now"}).to_string()));
-    let decided = t.call(Method::POST, &format!("/v1/tasks/{id}/decision"), me, body).await.expect(200).json();
-    assert_eq!((decided["decided_by"].as_str(), decided["outcome"].as_str()), (Some("clerk"), Some("reject")));
+    for action in ["claim", "decision"] {
+        let reply = t.call(Method::POST, &format!("/v1/tasks/{id}/{action}"), me, body.clone()).await;
+        assert_error(&reply, 403, "forbidden", "permission_error", &["store_manager", "clerk", "store_associate"]);
+    }
+    let manager = t.key("manager", &["store_manager"], &["S042"]).await;
+    let boss = Some(manager.as_str());
+    let claimed = t.call(Method::POST, &format!("/v1/tasks/{id}/claim"), boss, None).await.expect(200).json();
+    assert_eq!(claimed["claimed_by"], "manager");
+    let decided = t.call(Method::POST, &format!("/v1/tasks/{id}/decision"), boss, body).await.expect(200).json();
+    assert_eq!((decided["decided_by"].as_str(), decided["outcome"].as_str()), (Some("manager"), Some("reject")));
     let detail = wait_for_status(&t, task["instance"].as_str().unwrap(), "completed").await;
     assert_eq!(detail["instance"]["outcome"], "rejected");
 
