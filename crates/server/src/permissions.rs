@@ -290,7 +290,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
 pub struct RouteTable(HashMap<(String, String), String>);
 
 impl RouteTable {
-    /// Reads the operations of an OpenAPI document.
+    /// Reads the operations of an OpenAPI document (its `{param}` path templates are axum's).
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
         let mut table = HashMap::new();
         for (path, item) in &doc.paths.paths {
@@ -303,7 +303,7 @@ impl RouteTable {
             ];
             for (method, op) in ops {
                 if let Some(id) = op.as_ref().and_then(|o| o.operation_id.clone()) {
-                    table.insert((method.to_owned(), axum_path(path)), id);
+                    table.insert((method.to_owned(), path.clone()), id);
                 }
             }
         }
@@ -313,11 +313,6 @@ impl RouteTable {
     fn operation(&self, method: &str, path: &str) -> Option<&str> {
         self.0.get(&(method.to_owned(), path.to_owned())).map(String::as_str)
     }
-}
-
-/// OpenAPI's `{param}` templates are axum's too (axum 0.8).
-fn axum_path(openapi_path: &str) -> String {
-    openapi_path.to_owned()
 }
 
 /// Middleware on `/v1` (after authentication): refuses a route without a declared permission,
@@ -408,6 +403,21 @@ pub fn visible_locations(engine: &Engine, caller: &Caller, action: Action) -> Op
     let all: BTreeSet<String> =
         allowed.iter().filter_map(|g| g.scope.as_deref()).flat_map(|s| engine.locations_under(s)).collect();
     Some(all.into_iter().collect())
+}
+
+/// The scope restriction of a list that filters by one exact location: a named `location`
+/// must be within the caller's scopes for `action`, and the rows are limited to those scopes
+/// (`None`: no limit).
+pub fn list_scope(
+    engine: &Engine,
+    caller: &Caller,
+    action: Action,
+    location: Option<&str>,
+) -> Result<Option<Vec<String>>, ApiError> {
+    if location.is_some() {
+        authorize(engine, caller, action, location)?;
+    }
+    Ok(visible_locations(engine, caller, action))
 }
 
 /// The locations a list may show for `action`: those under `asked` (when the request names a

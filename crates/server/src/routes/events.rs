@@ -16,7 +16,7 @@ use super::{ApiQuery, parse_limit, parse_time};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorCode, EventProblem};
-use crate::permissions::{Action, authorize, outside_scope, visible_locations};
+use crate::permissions::{Action, list_scope, outside_scope, visible_locations};
 
 /// Batches at least this large are validated off the async workers.
 const BLOCKING_VALIDATION: usize = 256;
@@ -252,9 +252,6 @@ pub async fn list(
     Extension(caller): Extension<Caller>,
     ApiQuery(p): ApiQuery<EventParams>,
 ) -> Result<Json<EventPage>, ApiError> {
-    if let Some(l) = &p.location {
-        authorize(&state.engine, &caller, Action::ReadEvents, Some(l))?;
-    }
     if let Some(t) = &p.event_type
         && EventType::parse(t).is_none()
     {
@@ -263,6 +260,7 @@ pub async fn list(
             format!("unknown event type {t:?}; known types: {}", EventType::ALL.map(EventType::as_str).join(", ")),
         ));
     }
+    let within = list_scope(&state.engine, &caller, Action::ReadEvents, p.location.as_deref())?;
     let after_seq = p.after_seq.unwrap_or(0);
     let q = EventQuery {
         after_seq,
@@ -272,7 +270,7 @@ pub async fn list(
         item: p.item,
         since: parse_time("since", p.since.as_deref())?,
         until: parse_time("until", p.until.as_deref())?,
-        within: visible_locations(&state.engine, &caller, Action::ReadEvents),
+        within,
     };
     let events = state.store.events(&q).await?;
     let next_after_seq = events.last().map_or(after_seq, |e| e.seq);

@@ -11,7 +11,7 @@ use super::{ApiQuery, parse_limit};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::permissions::{Action, authorize, visible_locations};
+use crate::permissions::{Action, list_scope};
 
 /// Filters on stock positions.
 #[derive(Deserialize, IntoParams)]
@@ -78,7 +78,7 @@ pub async fn stock(
     Extension(caller): Extension<Caller>,
     ApiQuery(p): ApiQuery<StockParams>,
 ) -> Result<Json<StockPage>, ApiError> {
-    let within = reports_within(&state, &caller, p.location.as_deref())?;
+    let within = list_scope(&state.engine, &caller, Action::ReadReports, p.location.as_deref())?;
     let q = StockQuery { location: p.location, item: p.item, limit: parse_limit(p.limit, 1000, 100_000)?, within };
     Ok(Json(StockPage { positions: state.store.stock(&q).await? }))
 }
@@ -171,7 +171,7 @@ pub async fn daily_sales(
     {
         return Err(ApiError::new(ErrorCode::InvalidQuery, format!("`to` {t} is before `from` {f}")));
     }
-    let within = reports_within(&state, &caller, p.location.as_deref())?;
+    let within = list_scope(&state.engine, &caller, Action::ReadReports, p.location.as_deref())?;
     let q = SalesQuery {
         location: p.location,
         item: p.item,
@@ -181,13 +181,4 @@ pub async fn daily_sales(
         within,
     };
     Ok(Json(SalesPage { days: state.store.daily_sales(&q).await? }))
-}
-
-/// The locations a report may show: a named location must be within the caller's scopes; the
-/// rows are limited to those scopes.
-fn reports_within(state: &AppState, caller: &Caller, location: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
-    if location.is_some() {
-        authorize(&state.engine, caller, Action::ReadReports, location)?;
-    }
-    Ok(visible_locations(&state.engine, caller, Action::ReadReports))
 }
