@@ -1,0 +1,1 @@
+//! Reference ERP, WMS and POS/order-management systems.
