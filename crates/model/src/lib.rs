@@ -16,6 +16,7 @@ mod documents;
 mod event;
 mod ids;
 mod location;
+mod matching;
 mod money;
 mod validate;
 
@@ -25,5 +26,6 @@ pub use documents::*;
 pub use event::{EventEnvelope, NewEvent, Subject};
 pub use ids::{CustomerId, DocumentNumber, Gtin, ItemKey, ItemRef, LocationId, Sku, SupplierId};
 pub use location::{Location, LocationKind, OpeningHours, OpeningPeriod};
+pub use matching::{Finding, LineMatch, MatchInput, MatchOutcome, MatchResult, Tolerance, three_way_match};
 pub use money::{Currency, Money, Quantity, UnitCode};
 pub use validate::{FieldError, validate_event, validate_events};
