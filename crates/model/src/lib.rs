@@ -18,6 +18,7 @@ mod ids;
 mod location;
 mod matching;
 mod money;
+mod returns;
 mod validate;
 
 pub use access::{Grant, Role, UnknownRole};
@@ -28,4 +29,5 @@ pub use ids::{CustomerId, DocumentNumber, Gtin, ItemKey, ItemRef, LocationId, Sk
 pub use location::{Location, LocationKind, OpeningHours, OpeningPeriod};
 pub use matching::{Finding, LineMatch, MatchInput, MatchOutcome, MatchResult, Tolerance, three_way_match};
 pub use money::{Currency, Money, Quantity, UnitCode};
+pub use returns::{ReturnCheck, ReturnFinding, ReturnLineCheck, check_return};
 pub use validate::{FieldError, validate_event, validate_events};

@@ -156,9 +156,9 @@ const SLACK: Decimal = Decimal::from_parts(2, 0, 0, false, 2);
 const PERCENT_SLACK: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
 
 /// Matches an invoice. `tolerance` gives the tolerances for an item of the invoice's supplier.
-pub fn three_way_match(input: MatchInput<'_>, tolerance: impl Fn(&ItemRef) -> Tolerance) -> MatchResult {
+pub fn three_way_match(input: MatchInput<'_>, mut tolerance: impl FnMut(&ItemRef) -> Tolerance) -> MatchResult {
     let mut m = Matcher { input, findings: Vec::new(), lines: Vec::new() };
-    m.run(&tolerance);
+    m.run(&mut tolerance);
     m.finish()
 }
 
@@ -188,7 +188,7 @@ impl Matcher<'_> {
         });
     }
 
-    fn run(&mut self, tolerance: &dyn Fn(&ItemRef) -> Tolerance) {
+    fn run(&mut self, tolerance: &mut dyn FnMut(&ItemRef) -> Tolerance) {
         let inv = self.input.invoice;
         if self.duplicate() {
             return;
@@ -300,7 +300,7 @@ impl Matcher<'_> {
         &mut self,
         order: &PurchaseOrder,
         l: &crate::documents::InvoiceLine,
-        tolerance: &dyn Fn(&ItemRef) -> Tolerance,
+        tolerance: &mut dyn FnMut(&ItemRef) -> Tolerance,
     ) {
         let inv = self.input.invoice;
         let item = l.item.key().to_string();

@@ -25,6 +25,9 @@ pub struct EventQuery {
     pub until: Option<DateTime<Utc>>,
     /// Only events naming one of these locations (a caller's scope); `None` for any.
     pub within: Option<Vec<String>>,
+    /// Only events naming one of these document numbers (order, receipt, invoice, transaction
+    /// numbers); empty for any.
+    pub documents: Vec<String>,
 }
 
 impl EventQuery {
@@ -158,6 +161,13 @@ pub(crate) fn events_sql(q: &EventQuery) -> Sql {
             " AND seq IN (SELECT seq FROM event_subjects WHERE key = ?)",
             Param::Text(format!("i:{}", ItemKey::parse(i))),
         );
+    }
+    if !q.documents.is_empty() {
+        s.push(" AND seq IN (SELECT seq FROM event_subjects WHERE key IN (");
+        for (i, d) in q.documents.iter().enumerate() {
+            s.bind(if i == 0 { "?" } else { ", ?" }, Param::Text(format!("d:{d}")));
+        }
+        s.push("))");
     }
     s.bind(" ORDER BY seq LIMIT ?", Param::Int(clamp(q.limit, 100, MAX_EVENT_PAGE)));
     s

@@ -83,6 +83,7 @@ pub(crate) fn plan_group(
             projections.apply(*seq, e);
             subjects.extend(e.subject.locations.iter().map(|l| (format!("l:{l}"), *seq)));
             subjects.extend(e.subject.items.iter().map(|i| (format!("i:{i}"), *seq)));
+            subjects.extend(e.subject.documents.iter().map(|d| (format!("d:{d}"), *seq)));
         }
         statements.push(s);
     }

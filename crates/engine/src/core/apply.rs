@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use rust_decimal::Decimal;
 
 mod approval;
+mod check;
 
 use super::state::{DoneAction, Instance, InstanceStatus, Token, TokenState};
 use super::{
@@ -669,6 +670,7 @@ impl Run<'_, '_> {
                     Err(e) => self.fail_step(token, e.to_string(), false),
                 }
             }
+            StepKind::Check(spec) => self.check(token, spec),
             StepKind::Task(spec) => self.open_task(token, step, spec),
             StepKind::Approval(spec) => self.approval(token, step, spec),
             StepKind::Action(action) => {
@@ -798,6 +800,28 @@ impl Run<'_, '_> {
                 }
                 Err(e) => return self.fail_step(token, e, false),
             },
+            Enrich::Documents { numbers } => {
+                let mut texts = Vec::new();
+                for n in numbers {
+                    match self.eval(n) {
+                        Ok(Value::Null) => {}
+                        Ok(v) => match text_of(&v) {
+                            Some(t) if !texts.contains(&t) => texts.push(t),
+                            Some(_) => {}
+                            None => {
+                                return self.fail_step(
+                                    token,
+                                    format!("{}: not a document number: {v}", n.source()),
+                                    false,
+                                );
+                            }
+                        },
+                        Err(e) => return self.fail_step(token, e, false),
+                    }
+                }
+                let exclude_seq = self.inst.context.get("event").and_then(|e| e.get("seq")).and_then(Value::as_i64);
+                ReadSource::Documents { numbers: texts, exclude_seq }
+            }
         };
         self.set_state(token, TokenState::Read);
         self.out.reads.push(ReadRequest { token, step: step.id.clone(), source });
@@ -914,6 +938,10 @@ impl Run<'_, '_> {
             StepKind::Decide(_) => json!({"matched": output["matched"], "table": output["table"]}),
             StepKind::Classify { .. } => output.clone(),
             StepKind::Enrich(_) | StepKind::Emit(_) | StepKind::Action(_) => json!({"output": output}),
+            StepKind::Check(_) => json!({
+                "outcome": output.get("outcome").or_else(|| output.get("accepted")),
+                "summary": output["summary"],
+            }),
             _ => Value::Null,
         };
         self.history("step_completed", Some(&id), None, data);

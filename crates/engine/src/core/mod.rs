@@ -225,6 +225,13 @@ pub enum ReadSource {
         /// The end of the period (the instance's time).
         until: DateTime<Utc>,
     },
+    /// The events naming any of these document numbers, oldest first.
+    Documents {
+        /// Document numbers.
+        numbers: Vec<String>,
+        /// The instance's trigger event, left out.
+        exclude_seq: Option<i64>,
+    },
     /// A connector query.
     Query {
         /// Connector.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use backroom_model::{NewEvent, validate_event};
 use backroom_store::{
-    AuditEntry, EngineWrite, HistoryRecord, InboxRecord, InstanceRecord, InstanceWrite, LedgerRecord, OutboxRecord,
-    OutboxUpdate, SalesQuery, StockQuery, TaskRecord, TaskUpdate,
+    AuditEntry, EngineWrite, EventQuery, HistoryRecord, InboxRecord, InstanceRecord, InstanceWrite, LedgerRecord,
+    OutboxRecord, OutboxUpdate, SalesQuery, StockQuery, TaskRecord, TaskUpdate,
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -14,6 +14,9 @@ use serde_json::{Value, json};
 
 use super::Inner;
 use crate::clock::UuidIds;
+
+/// Most events a `documents` read returns.
+const DOCUMENT_EVENTS_MAX: i64 = 1000;
 use crate::connector::{Call, CallKind};
 use crate::core::{
     Command, Effect, Env, Instance, ReadOutcome, ReadRequest, ReadSource, Rejection, TaskChange, Transition, apply,
@@ -271,6 +274,28 @@ impl Inner {
                                 "transactions": rows.iter().map(|r| r.transactions).sum::<i64>(),
                                 "average_daily_sold": average.round_dp(4).normalize().to_string(),
                             }),
+                        }
+                    }
+                    Err(e) => retryable(e),
+                }
+            }
+            ReadSource::Documents { numbers, exclude_seq } => {
+                if numbers.is_empty() {
+                    return ReadOutcome::Ok { data: json!({"found": false, "count": 0, "events": []}) };
+                }
+                let q = EventQuery { limit: DOCUMENT_EVENTS_MAX, documents: numbers.clone(), ..EventQuery::default() };
+                match self.store.events(&q).await {
+                    Ok(rows) => {
+                        let events: Vec<Value> = rows
+                            .into_iter()
+                            .filter(|e| Some(e.seq) != *exclude_seq)
+                            .map(|e| {
+                                json!({"seq": e.seq, "id": e.id, "type": e.event_type, "source": e.source,
+                                       "occurred_at": e.occurred_at, "data": e.data})
+                            })
+                            .collect();
+                        ReadOutcome::Ok {
+                            data: json!({"found": !events.is_empty(), "count": events.len(), "events": events}),
                         }
                     }
                     Err(e) => retryable(e),

@@ -152,6 +152,8 @@ pub enum StepKind {
     },
     /// Evaluates a decision table; outputs the table's outputs and `matched` (the rule ids).
     Decide(Decide),
+    /// Checks a document against the documents related to it by a built-in retail rule.
+    Check(CheckSpec),
     /// Asks a person to decide.
     Task(Box<TaskSpec>),
     /// Approves an amount under an approval policy: automatically within the policy's autonomy
@@ -181,6 +183,7 @@ impl StepKind {
             StepKind::Enrich(_) => "enrich",
             StepKind::Classify { .. } => "classify",
             StepKind::Decide(_) => "decide",
+            StepKind::Check(_) => "check",
             StepKind::Task(_) => "task",
             StepKind::Approval(_) => "approval",
             StepKind::Action(_) => "action",
@@ -214,6 +217,12 @@ pub enum Enrich {
         /// The request.
         with: Template,
     },
+    /// The events of the log that name any of these document numbers (other than the
+    /// instance's own trigger event), oldest first.
+    Documents {
+        /// Expressions giving document numbers; a null number is skipped.
+        numbers: Vec<Expr>,
+    },
 }
 
 /// The projections an `enrich` step can read.
@@ -227,6 +236,43 @@ pub enum ProjectionKind {
         /// How many days back from the instance's current time.
         days: u32,
     },
+}
+
+/// The built-in rules a `check` step applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckRule {
+    /// A supplier invoice against its purchase order, goods receipts and earlier invoices and
+    /// credit notes (`backroom_model::three_way_match`). Settings per line: `over_receipt_percent`,
+    /// `over_billing_percent`, `price_percent`, from inputs `supplier`, `item`, `location`, `region`.
+    ThreeWayMatch,
+    /// A return request against the original sale and till returns (`backroom_model::check_return`).
+    /// Settings: `window_days`, from inputs `location`, `region`.
+    ReturnPolicy,
+}
+
+impl CheckRule {
+    /// The rule's name as written in YAML.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckRule::ThreeWayMatch => "three_way_match",
+            CheckRule::ReturnPolicy => "return_policy",
+        }
+    }
+}
+
+/// A `check` step.
+#[derive(Debug, Clone)]
+pub struct CheckSpec {
+    /// The rule.
+    pub rule: CheckRule,
+    /// The document checked (e.g. `event.data`).
+    pub document: Expr,
+    /// The related events (e.g. `steps.history.events`): objects with `type` and `data`.
+    pub related: Expr,
+    /// When the document was made (defaults to the instance's time).
+    pub on: Option<Expr>,
+    /// A decision table giving the rule's settings (see [`CheckRule`]); without it, the defaults.
+    pub settings: Option<String>,
 }
 
 /// A `decide` step.

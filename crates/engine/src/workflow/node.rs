@@ -70,6 +70,14 @@ impl Node {
         }
     }
 
+    /// The items of a list.
+    pub(crate) fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Yaml::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
     /// Whether it is a scalar (not a list or mapping).
     pub(crate) fn is_scalar(&self) -> bool {
         !matches!(self.value, Yaml::Seq(_) | Yaml::Map(_))

@@ -4,16 +4,18 @@ use std::collections::HashMap;
 
 use super::load::{Draft, Entries, Loader, Scope, Target, article};
 use super::model::{
-    ActionSpec, ApprovalSpec, Branch, Compensation, Decide, Emit, Enrich, Escalation, Field, FieldKind, Join, Outcome,
-    OutcomeKind, Parallel, PolicyName, ProjectionKind, RetryPolicy, Step, StepKind, TaskSpec, WaitSpec,
+    ActionSpec, ApprovalSpec, Branch, CheckRule, CheckSpec, Compensation, Decide, Emit, Enrich, Escalation, Field,
+    FieldKind, Join, Outcome, OutcomeKind, Parallel, PolicyName, ProjectionKind, RetryPolicy, Step, StepKind, TaskSpec,
+    WaitSpec,
 };
 use super::node::{Node, Yaml};
 use super::tables::TableEntry;
 use crate::decision::Position;
 
 /// The step kinds, as written in YAML.
-pub(super) const KINDS: [&str; 11] =
-    ["enrich", "classify", "decide", "task", "approval", "action", "wait", "branch", "parallel", "emit", "end"];
+pub(super) const KINDS: [&str; 12] = [
+    "enrich", "classify", "decide", "check", "task", "approval", "action", "wait", "branch", "parallel", "emit", "end",
+];
 
 /// The keys of every step kind.
 const COMMON: [&str; 6] = ["id", "kind", "title", "next", "on_error", "retry"];
@@ -21,7 +23,8 @@ const COMMON: [&str; 6] = ["id", "kind", "title", "next", "on_error", "retry"];
 /// The keys of one kind, besides the common ones.
 fn kind_keys(kind: &str) -> &'static [&'static str] {
     match kind {
-        "enrich" => &["projection", "days", "location", "item", "connector", "query", "with"],
+        "enrich" => &["projection", "days", "location", "item", "connector", "query", "with", "documents"],
+        "check" => &["rule", "document", "related", "on", "settings"],
         "classify" => &["classifier"],
         "decide" => &["table", "inputs"],
         "task" => {
@@ -173,6 +176,7 @@ impl Loader<'_> {
             Some("enrich") => self.enrich(&e, sid),
             Some("classify") => self.classify(&e, sid),
             Some("decide") => self.decide(&e, sid, tables, &mut draft.table),
+            Some("check") => self.check(&e, sid, tables, &mut draft.table),
             Some("task") => self.task(&e, sid, &mut targets),
             Some("approval") => self.approval(&e, sid, &mut targets),
             Some("action") => self.action(&e, sid),
@@ -217,6 +221,9 @@ impl Loader<'_> {
     }
 
     fn enrich(&mut self, e: &Entries<'_>, sid: Option<&str>) -> Option<StepKind> {
+        if let Some(numbers) = e.get("documents") {
+            return self.documents(e, numbers, sid);
+        }
         match (e.get("projection"), e.get("connector")) {
             (Some(_), Some(_)) => {
                 self.report(
@@ -311,6 +318,90 @@ impl Loader<'_> {
                 Some(StepKind::Enrich(Enrich::Query { connector: connector?, operation: query?, with: with? }))
             }
         }
+    }
+
+    /// `documents: [expr, …]`: the events naming these document numbers.
+    fn documents(&mut self, e: &Entries<'_>, numbers: &Node, sid: Option<&str>) -> Option<StepKind> {
+        let mut fine = true;
+        for key in ["projection", "days", "location", "item", "connector", "query", "with"] {
+            if e.has(key) {
+                self.report(e.key_position(key), sid, format!("`{key}` does not go with `documents`"));
+                fine = false;
+            }
+        }
+        let nodes: Vec<&Node> = match numbers.as_seq() {
+            Some(list) => list.iter().collect(),
+            None => vec![numbers],
+        };
+        if nodes.is_empty() {
+            self.report(numbers.position(), sid, "`documents` needs at least one expression giving a document number");
+            return None;
+        }
+        let mut exprs = Vec::new();
+        for (i, n) in nodes.into_iter().enumerate() {
+            match self.expr(n, &format!("documents[{i}]"), sid, Scope::Step) {
+                Some(x) => exprs.push(x),
+                None => fine = false,
+            }
+        }
+        fine.then_some(StepKind::Enrich(Enrich::Documents { numbers: exprs }))
+    }
+
+    fn check(
+        &mut self,
+        e: &Entries<'_>,
+        sid: Option<&str>,
+        tables: &[TableEntry],
+        used: &mut Option<String>,
+    ) -> Option<StepKind> {
+        let what = "a check step";
+        let rule = self.required(e, "rule", what, sid, " (three_way_match or return_policy)").and_then(|n| {
+            match n.as_str().map(str::trim) {
+                Some("three_way_match") => Some(CheckRule::ThreeWayMatch),
+                Some("return_policy") => Some(CheckRule::ReturnPolicy),
+                _ => {
+                    self.report(
+                        n.position(),
+                        sid,
+                        format!("`rule` must be three_way_match or return_policy, not {}", n.describe()),
+                    );
+                    None
+                }
+            }
+        });
+        let document = self
+            .required(e, "document", what, sid, " (an expression giving the document, e.g. event.data)")
+            .and_then(|n| self.expr(n, "document", sid, Scope::Step));
+        let related = self
+            .required(e, "related", what, sid, " (an expression giving related events, e.g. steps.history.events)")
+            .and_then(|n| self.expr(n, "related", sid, Scope::Step));
+        let on = self.opt_expr(e.get("on"), "on", sid, Scope::Step);
+        let settings = match e.get("settings") {
+            None => Some(None),
+            Some(node) => {
+                let name = self.text(node, "settings", sid)?;
+                *used = Some(name.clone());
+                if tables.iter().any(|t| t.key == name) {
+                    Some(Some(name))
+                } else {
+                    let defined: Vec<&str> = tables.iter().map(|t| t.key.as_str()).collect();
+                    let defined = if defined.is_empty() { "none".to_owned() } else { defined.join(", ") };
+                    self.report(
+                        node.position(),
+                        sid,
+                        format!("`settings`: no table `{name}` is defined in `tables` (defined: {defined})"),
+                    );
+                    None
+                }
+            }
+        };
+        Some(StepKind::Check(CheckSpec {
+            rule: rule?,
+            document: document?,
+            related: related?,
+            on: on?,
+            settings: settings?,
+        }))
     }
 
     fn classify(&mut self, e: &Entries<'_>, sid: Option<&str>) -> Option<StepKind> {

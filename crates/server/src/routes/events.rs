@@ -192,6 +192,8 @@ pub struct EventParams {
     pub location: Option<String>,
     /// Only events naming this item (GTIN or SKU).
     pub item: Option<String>,
+    /// Only events naming this document number (purchase order, receipt, invoice, transaction).
+    pub document: Option<String>,
     /// Only events that occurred at or after this RFC 3339 time.
     pub since: Option<String>,
     /// Only events that occurred before this RFC 3339 time.
@@ -271,6 +273,7 @@ pub async fn list(
         since: parse_time("since", p.since.as_deref())?,
         until: parse_time("until", p.until.as_deref())?,
         within,
+        documents: p.document.into_iter().collect(),
     };
     let events = state.store.events(&q).await?;
     let next_after_seq = events.last().map_or(after_seq, |e| e.seq);
