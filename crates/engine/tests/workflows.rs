@@ -404,7 +404,7 @@ fn unknown_step_kind_lists_the_kinds() {
             6,
             24,
             Some("stock"),
-            "`enrichh` is not a step kind; the kinds are enrich, classify, decide, task, approval, action, wait, branch, parallel, emit, end",
+            "`enrichh` is not a step kind; the kinds are enrich, classify, decide, check, task, approval, action, wait, branch, parallel, emit, end",
         )],
     );
 }
@@ -1170,7 +1170,7 @@ fn the_documented_example_loads() {
     let mut kinds: Vec<&str> = workflow.steps.iter().map(|s| s.kind.name()).collect();
     kinds.sort_unstable();
     kinds.dedup();
-    assert_eq!(kinds.len(), 10, "every kind: {kinds:?}");
+    assert_eq!(kinds.len(), 11, "every kind: {kinds:?}");
     assert_eq!(workflow.tables.len(), 3);
 }
 

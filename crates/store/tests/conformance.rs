@@ -136,6 +136,14 @@ conformance!(queries_filter_by_type_location_item_and_time, |t: TestStore| async
     let paged = s.events(&EventQuery { after_seq: day2[0].seq, limit: 5, ..Default::default() }).await.unwrap();
     assert_eq!(paged.len(), 5);
     assert_eq!(paged[0].seq, day2[0].seq + 1);
+    // By document number: the till transactions with either number, and nothing else.
+    let numbers = vec![rows[0].invoice.clone(), rows[rows.len() - 1].invoice.clone(), "NO-SUCH-DOC".to_owned()];
+    let by_document = page(EventQuery { documents: numbers.clone(), ..Default::default() }).await;
+    assert!(!by_document.is_empty());
+    assert!(by_document.iter().all(|e| e.subject.documents.iter().any(|d| numbers.contains(d))));
+    let all = page(EventQuery::default()).await;
+    let expected = all.iter().filter(|e| e.subject.documents.iter().any(|d| numbers.contains(d))).count();
+    assert_eq!(by_document.len(), expected);
 });
 
 /// Stock and daily sales computed the plain way, to compare the projections with.

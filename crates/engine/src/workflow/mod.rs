@@ -94,6 +94,18 @@
 //!     connector: erp                   # or a connector query: connector and query required,
 //!     query: item_availability         # with optional (a template; default {})
 //!     with: { sku: inputs.sku, radius_km: 25 }
+//!     next: history
+//!   - id: history
+//!     kind: enrich                     # or the events naming these document numbers (null
+//!     documents: [event.data.po_number]   # skipped), the trigger event left out: outputs
+//!     next: match                      # found, count, events [{seq, id, type, occurred_at, data}]
+//!   - id: match
+//!     kind: check                      # a built-in retail rule: three_way_match (an invoice
+//!     rule: three_way_match            # against its order, receipts, invoices and credit notes)
+//!     document: event.data             # or return_policy (a return against its sale); required
+//!     related: steps.history.events    # required: events with `type` and `data`
+//!     settings: price_tolerance        # optional table giving the rule's settings per
+//!     on: event.occurred_at            # supplier/item/location/region; optional date (default now)
 //!     next: classify
 //!   - { id: classify, kind: classify, classifier: stockout_cause, next: route }   # defined above
 //!   - id: route

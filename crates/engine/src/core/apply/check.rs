@@ -142,7 +142,7 @@ impl Run<'_, '_> {
         let location = request.location.to_string();
         let region = self.region_of(&location);
         let (settings, matched) = self.settings(spec, json!({"location": location, "region": region}))?;
-        let window = settings.get("window_days").and_then(|v| integer(v)).unwrap_or(DEFAULT_WINDOW_DAYS);
+        let window = settings.get("window_days").and_then(integer).unwrap_or(DEFAULT_WINDOW_DAYS);
         let result = check_return(request, &sales, on, window);
         let mut output = serde_json::to_value(&result).map_err(|e| e.to_string())?;
         output["window_days"] = json!(window);
