@@ -1,1 +1,0 @@
-//! Reference ERP, WMS and POS/order-management systems.
