@@ -205,3 +205,17 @@ impl RefSystem {
 pub fn openapi(system: System) -> serde_json::Value {
     api::openapi_value(system)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_names_round_trip() {
+        for system in [System::Erp, System::Wms, System::Pos] {
+            assert_eq!(system.to_string().parse::<System>().unwrap(), system);
+        }
+        assert_eq!(" WMS ".parse::<System>().unwrap(), System::Wms);
+        assert!(matches!("crm".parse::<System>(), Err(RefsysError::UnknownSystem(name)) if name == "crm"));
+    }
+}
