@@ -15,6 +15,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 /// A boxed future, for the dyn-compatible [`Connector`] trait.
@@ -68,10 +69,34 @@ impl ConnectorError {
     }
 }
 
+/// How a connector's calls have gone since the process started, as the connector itself saw
+/// them (the engine's circuit breaker keeps its own count of consecutive failures).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectorHealth {
+    /// Calls made.
+    pub calls: u64,
+    /// Calls that failed, retryable or permanent.
+    pub failures: u64,
+    /// The share of the last 100 calls (or fewer, if fewer were made) that failed, from 0.0 to
+    /// 1.0; 0.0 before the first call.
+    pub recent_error_rate: f64,
+    /// When a call last succeeded.
+    pub last_success: Option<DateTime<Utc>>,
+    /// When a call last failed.
+    pub last_failure: Option<DateTime<Utc>>,
+    /// What the last failure said (never a secret).
+    pub last_error: Option<String>,
+}
+
 /// A system of record the engine reaches through named operations.
 pub trait Connector: Send + Sync {
     /// Carries out a call.
     fn call(&self, call: Call) -> BoxFuture<'_, Result<Value, ConnectorError>>;
+
+    /// How the connector's calls have gone, for operators; `None` when it keeps no record.
+    fn health(&self) -> Option<ConnectorHealth> {
+        None
+    }
 }
 
 /// The connectors an engine can call, by name. Built in one place (the server's start-up) and
@@ -96,6 +121,12 @@ impl Connectors {
     /// The connector with this name.
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Connector>> {
         self.by_name.get(name)
+    }
+
+    /// The health the connector with this name reports (`None` when there is no such connector
+    /// or it keeps no record).
+    pub fn health(&self, name: &str) -> Option<ConnectorHealth> {
+        self.by_name.get(name).and_then(|c| c.health())
     }
 
     /// The names, sorted.

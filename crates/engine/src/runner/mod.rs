@@ -260,6 +260,11 @@ impl Engine {
         self.inner.connectors.names()
     }
 
+    /// The health the named connector reports, if it keeps a record.
+    pub fn connector_health(&self, name: &str) -> Option<crate::connector::ConnectorHealth> {
+        self.inner.connectors.health(name)
+    }
+
     /// The store.
     pub fn store(&self) -> &Store {
         &self.inner.store
