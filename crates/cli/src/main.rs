@@ -51,6 +51,10 @@ enum Command {
     /// Verify and export the audit chain.
     #[command(subcommand)]
     Audit(commands::audit::Command),
+    /// Generate a simulated retailer's events: NDJSON, or sent to a running server.
+    Simulate(commands::simulate::Args),
+    /// Run the reference ERP, WMS and POS/order-management systems.
+    Refsys(commands::refsys::Args),
     /// Measure performance on this machine (release builds only give meaningful numbers).
     #[command(subcommand)]
     Bench(bench::Command),
@@ -87,6 +91,8 @@ fn main() -> std::process::ExitCode {
             Command::Audit(cmd) => commands::audit::run(&cli, cmd).await,
             Command::Events(cmd) => commands::events::run(&cli, cmd).await,
             Command::Bench(cmd) => bench::run(&cli, cmd).await,
+            Command::Simulate(args) => commands::simulate::run_command(args).await,
+            Command::Refsys(args) => commands::refsys::run(args).await,
             Command::Workflows(cmd) => commands::workflows::run(cmd).await,
         }
     });

@@ -421,3 +421,63 @@ fn partner_documents_are_converted_and_ingested() {
     let message = text(&refused.stderr);
     assert!(message.contains("segment 35 (SE), element SE01"), "{message}");
 }
+
+/// A simulated fortnight, written as NDJSON, is ingested whole (every event valid) and once
+/// (ingesting it again changes nothing); the same seed writes the same file; the ground truth
+/// names events that are in the file.
+#[test]
+fn a_simulated_fortnight_is_ingested_whole_and_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = dir.path().join("sim.ndjson");
+    let truth = dir.path().join("truth.ndjson");
+    let path = |p: &Path| p.to_str().expect("path").to_owned();
+    let simulate = |out: &Path| {
+        backroom(
+            dir.path(),
+            &[
+                "simulate",
+                "--seed",
+                "7",
+                "--stores",
+                "4",
+                "--items",
+                "30",
+                "--days",
+                "14",
+                "--fault-rate",
+                "0.05",
+                "--out",
+                &path(out),
+                "--ground-truth",
+                &path(&truth),
+            ],
+        )
+    };
+    let run = simulate(&events);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let lines = std::fs::read_to_string(&events).expect("events").lines().count();
+    assert!(lines > 1000, "{lines} events");
+
+    let again = dir.path().join("again.ndjson");
+    assert!(simulate(&again).status.success());
+    assert_eq!(std::fs::read(&events).expect("first"), std::fs::read(&again).expect("second"), "same seed");
+
+    let ids: std::collections::HashSet<String> = std::fs::read_to_string(&events)
+        .expect("events")
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("line")["id"].as_str().expect("id").to_owned())
+        .collect();
+    let faults: Vec<Value> = std::fs::read_to_string(&truth)
+        .expect("truth")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("truth line"))
+        .collect();
+    assert!(!faults.is_empty());
+    assert!(faults.iter().all(|f| ids.contains(f["event_id"].as_str().expect("event_id"))));
+
+    let first = backroom(dir.path(), &["ingest", &path(&events)]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(text(&first.stdout).trim(), format!("accepted {lines}, duplicates 0, rejected 0"));
+    let second = backroom(dir.path(), &["ingest", &path(&events)]);
+    assert_eq!(text(&second.stdout).trim(), format!("accepted 0, duplicates {lines}, rejected 0"));
+}

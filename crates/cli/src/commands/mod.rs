@@ -5,7 +5,9 @@ pub mod convert;
 pub mod events;
 pub mod ingest;
 pub mod keys;
+pub mod refsys;
 pub mod serve;
+pub mod simulate;
 pub mod users;
 pub mod workflows;
 
