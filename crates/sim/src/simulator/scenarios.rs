@@ -82,8 +82,10 @@ impl<'a> Builder<'a> {
         Builder { r, tag: format!("{kind}-{:08x}", hash as u32), events: Vec::new(), documents: BTreeMap::new() }
     }
 
+    /// A document number: the prefix and the scenario's hash (`PO-887089E1`).
     fn number(&self, prefix: &str) -> String {
-        format!("{prefix}-{}", self.tag.to_uppercase())
+        let hash = self.tag.rsplit('-').next().unwrap_or(&self.tag);
+        format!("{prefix}-{}", hash.to_uppercase())
     }
 
     fn emit(&mut self, at: DateTime<Utc>, t: EventType, source: &str, payload: EventPayload) {
