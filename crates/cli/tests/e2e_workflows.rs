@@ -1,4 +1,4 @@
-//! The invoice three-way-match workflow end to end: simulator scenarios feed Backroom's log, the
+//! The shipped workflows end to end (invoice three-way match, returns): simulator scenarios feed Backroom's log, the
 //! engine runs the shipped workflow, and the actions reach the reference ERP over HTTP through
 //! the connector profile in `connectors/reference.toml`. The assertions read the ERP's state.
 
@@ -38,6 +38,11 @@ struct World {
 
 impl World {
     async fn start() -> World {
+        Self::start_with("invoice_three_way_match.yaml").await
+    }
+
+    /// The world running one shipped workflow.
+    async fn start_with(workflow: &str) -> World {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("dir");
         let retailer = Retailer::generate(&SimConfig::default());
@@ -61,7 +66,7 @@ impl World {
         let config = EngineConfig { poll: Duration::from_millis(50), ..EngineConfig::default() };
         let engine =
             Engine::start(store.clone(), config, connectors, Arc::new(SystemClock)).await.expect("engine starts");
-        let workflow = std::fs::read_to_string(format!("{ROOT}/workflows/invoice_three_way_match.yaml")).expect("yaml");
+        let workflow = std::fs::read_to_string(format!("{ROOT}/workflows/{workflow}")).expect("yaml");
         engine.save_definition(&workflow, Some("ops-admin")).await.expect("valid workflow");
         World { retailer, erp, store, _engine: engine, http, _dir: dir }
     }
@@ -272,4 +277,33 @@ async fn an_invoice_the_erp_refuses_is_dead_lettered_with_the_erps_message() {
     assert_eq!(dead.attempts, 1, "a 422 is not retried");
     let error = dead.last_error.expect("the ERP's answer is kept");
     assert!(error.contains("422") && error.contains("po_number"), "{error}");
+}
+
+/// The returns workflow against the reference ERP: a return within policy is refunded at the
+/// original price, and the ERP posts the refund to the ledger and puts the goods back in stock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_within_policy_is_refunded_and_restocked_in_the_erp() {
+    let w = World::start_with("return_refund.yaml").await;
+    let item = w.retailer.items[0].clone();
+    let stock = |v: Value| v["on_hand"].as_str().expect("on_hand").parse::<Decimal>().expect("decimal");
+    let before = stock(w.erp(reqwest::Method::GET, &format!("/stock?location=S001&item={}", item.sku), None).await);
+    let scenario = scenarios::sale_and_return(&w.retailer, "S001", "C-1001", Decimal::from(3), Decimal::from(2), 5)
+        .expect("scenario");
+    w.append(&scenario.events).await;
+    let return_id = scenario.document("return").expect("return number").to_owned();
+
+    assert_eq!(w.outcome(&return_id).await, "refunded");
+    let refunds = w.erp(reqwest::Method::GET, &format!("/refunds?return_id={return_id}"), None).await;
+    let refund = &refunds["refunds"][0];
+    assert_eq!(refund["amount"], (item.price * Decimal::from(2)).to_string(), "{refunds}");
+    let after = stock(w.erp(reqwest::Method::GET, &format!("/stock?location=S001&item={}", item.sku), None).await);
+    assert_eq!(after - before, Decimal::from(2), "the two returned are back in stock");
+    let postings = w.erp(reqwest::Method::GET, "/gl-postings?kind=refund", None).await;
+    let postings = postings["postings"].as_array().expect("postings");
+    let accounts: Vec<(&str, &str)> = postings
+        .iter()
+        .map(|p| (p["debit_account"].as_str().unwrap_or(""), p["credit_account"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(accounts, [("4100 Sales returns", "1000 Cash"), ("1400 Inventory", "5000 Cost of goods sold")]);
+    assert_eq!(postings[0]["amount"], refund["amount"], "the refund posted once, at the original price");
 }
