@@ -51,6 +51,9 @@ enum Command {
     /// Verify and export the audit chain.
     #[command(subcommand)]
     Audit(commands::audit::Command),
+    /// List, show and decide the tasks of a running server.
+    #[command(subcommand)]
+    Tasks(commands::tasks::Command),
     /// Generate a simulated retailer's events: NDJSON, or sent to a running server.
     Simulate(commands::simulate::Args),
     /// Run the reference ERP, WMS and POS/order-management systems.
@@ -91,6 +94,7 @@ fn main() -> std::process::ExitCode {
             Command::Audit(cmd) => commands::audit::run(&cli, cmd).await,
             Command::Events(cmd) => commands::events::run(&cli, cmd).await,
             Command::Bench(cmd) => bench::run(&cli, cmd).await,
+            Command::Tasks(cmd) => commands::tasks::run(cmd).await,
             Command::Simulate(args) => commands::simulate::run_command(args).await,
             Command::Refsys(args) => commands::refsys::run(args).await,
             Command::Workflows(cmd) => commands::workflows::run(cmd).await,

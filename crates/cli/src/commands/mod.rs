@@ -8,6 +8,7 @@ pub mod keys;
 pub mod refsys;
 pub mod serve;
 pub mod simulate;
+pub mod tasks;
 pub mod users;
 pub mod workflows;
 
