@@ -13,7 +13,7 @@ use backroom_sim::refsys::{Faults, RefSystem, System};
 use backroom_sim::simulator::{Retailer, SimConfig, scenarios};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use support::{ADMIN_KEY, ServeOptions, Server, Storage, http_client};
+use support::{ServeOptions, Server, Storage, http_client};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
