@@ -51,6 +51,9 @@ enum Command {
     /// Verify and export the audit chain.
     #[command(subcommand)]
     Audit(commands::audit::Command),
+    /// Run a small retailer end to end: the server, the reference systems, the built-in
+    /// workflows and the simulator; prints the URLs and keys.
+    Demo(commands::demo::Args),
     /// List, show and decide the tasks of a running server.
     #[command(subcommand)]
     Tasks(commands::tasks::Command),
@@ -94,6 +97,7 @@ fn main() -> std::process::ExitCode {
             Command::Audit(cmd) => commands::audit::run(&cli, cmd).await,
             Command::Events(cmd) => commands::events::run(&cli, cmd).await,
             Command::Bench(cmd) => bench::run(&cli, cmd).await,
+            Command::Demo(args) => commands::demo::run(&cli, args).await,
             Command::Tasks(cmd) => commands::tasks::run(cmd).await,
             Command::Simulate(args) => commands::simulate::run_command(args).await,
             Command::Refsys(args) => commands::refsys::run(args).await,

@@ -139,3 +139,99 @@ async fn a_large_return_is_decided_with_backroom_tasks_and_refunded_in_the_erp()
     drop(server);
     erp.stop().await;
 }
+
+/// `backroom demo` as a newcomer runs it: it prints the API, the reference systems and a key per
+/// role, plays the simulated days, and the built-in workflows complete against the reference
+/// systems with nothing dead-lettered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_a_small_retailer_end_to_end() {
+    use std::io::{BufRead, BufReader};
+    let storage = Storage::sqlite();
+    let dir = storage.dir().to_owned();
+    let (api, refsys) = (support::free_port(), support::free_port());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_backroom"));
+    command.arg("--data-dir").arg(&dir).args([
+        "demo",
+        "--listen",
+        &format!("127.0.0.1:{api}"),
+        "--refsys-port",
+        &refsys.to_string(),
+        "--days",
+        "8",
+        "--speed",
+        "1000000",
+    ]);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BACKROOM_") {
+            command.env_remove(name);
+        }
+    }
+    command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("spawn the demo");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut admin = None;
+    let mut printed = Vec::new();
+    for line in stdout.lines() {
+        let line = line.expect("line");
+        if let Some(rest) = line.trim().strip_prefix("key admin") {
+            admin = Some(rest.trim().to_owned());
+        }
+        let done = line.starts_with("Ctrl-C");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let all = printed.join("\n");
+    assert!(all.contains(&format!("http://127.0.0.1:{api}")) && all.contains("Reference ERP"), "{all}");
+    let admin = admin.unwrap_or_else(|| panic!("no admin key printed:\n{all}"));
+    let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut log = Vec::new();
+    for line in stderr.lines() {
+        let line = line.expect("line");
+        let over = line.contains("the simulated period is over");
+        log.push(line);
+        if over {
+            break;
+        }
+    }
+
+    let http = http_client();
+    let base = format!("http://127.0.0.1:{api}");
+    let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+    for _ in 0..200 {
+        let page: Value = http
+            .get(format!("{base}/v1/instances?limit=1000"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("instances")
+            .json()
+            .await
+            .expect("JSON");
+        outcomes.clear();
+        for i in page["instances"].as_array().expect("instances") {
+            let name = format!("{}:{}", i["workflow"].as_str().unwrap_or(""), i["outcome"].as_str().unwrap_or("open"));
+            *outcomes.entry(name).or_default() += 1;
+        }
+        if outcomes.contains_key("invoice_three_way_match:released") && outcomes.contains_key("return_refund:refunded")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(outcomes.contains_key("invoice_three_way_match:released"), "{outcomes:?}\n{}", log.join("\n"));
+    assert!(outcomes.contains_key("return_refund:refunded"), "{outcomes:?}");
+    let dead: Value = http
+        .get(format!("{base}/v1/dead-letters"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("dead letters")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(dead["dead_letters"], serde_json::json!([]), "nothing dead-lettered");
+    child.kill().expect("stop the demo");
+    child.wait().expect("reap");
+}

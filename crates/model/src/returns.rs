@@ -63,8 +63,9 @@ pub struct ReturnCheck {
     pub summary: String,
 }
 
-/// Checks a return request. `sales` are the till transactions naming the original sale: the sale
-/// itself and any till returns against it. `window_days` is the return window.
+/// Checks a return request. `sales` are the till transactions naming the original sale recorded
+/// before the request: the sale itself and any till returns against it. `window_days` is the
+/// return window.
 pub fn check_return(
     request: &ReturnRequest,
     sales: &[SalesTransaction],

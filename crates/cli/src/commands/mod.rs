@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod convert;
+pub mod demo;
 pub mod events;
 pub mod ingest;
 pub mod keys;

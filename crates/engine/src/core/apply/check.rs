@@ -19,8 +19,9 @@ const MAX_HOPS: usize = 16;
 /// The return window without settings, in days.
 const DEFAULT_WINDOW_DAYS: i64 = 30;
 
-/// A related event: its type and typed document.
+/// A related event: its position in the log and its typed document.
 struct Related {
+    seq: Option<i64>,
     payload: EventPayload,
 }
 
@@ -39,7 +40,7 @@ fn related(value: &Value) -> Result<Vec<Related>, String> {
         };
         let payload = EventPayload::from_json(t, &e["data"])
             .map_err(|err| format!("related[{i}] ({t}) is not a valid document: {err}"))?;
-        out.push(Related { payload });
+        out.push(Related { seq: e.get("seq").and_then(Value::as_i64), payload });
     }
     Ok(out)
 }
@@ -132,8 +133,16 @@ impl Run<'_, '_> {
         related: &[Related],
         on: NaiveDate,
     ) -> Result<Value, String> {
+        // What was returned before this request counts; a till return recorded after it is this
+        // request's own refund.
+        let requested_seq = self.inst.context.get("event").and_then(|e| e.get("seq")).and_then(Value::as_i64);
+        let before = |r: &&Related| match (r.seq, requested_seq) {
+            (Some(seq), Some(request)) => seq < request,
+            _ => true,
+        };
         let sales: Vec<SalesTransaction> = related
             .iter()
+            .filter(before)
             .filter_map(|r| match &r.payload {
                 EventPayload::SalesTransaction(s) => Some(s.clone()),
                 _ => None,
