@@ -148,7 +148,7 @@ async fn the_demo_runs_a_small_retailer_end_to_end() {
     use std::io::{BufRead, BufReader};
     let storage = Storage::sqlite();
     let dir = storage.dir().to_owned();
-    let (api, refsys) = (support::free_port(), support::free_port());
+    let (api, refsys) = (support::free_port(), 20_000 + support::free_port() % 20_000);
     let mut command = Command::new(env!("CARGO_BIN_EXE_backroom"));
     command.arg("--data-dir").arg(&dir).args([
         "demo",

@@ -36,7 +36,7 @@ pub struct Args {
     /// Address of the API (default 127.0.0.1:8080).
     #[arg(long)]
     listen: Option<SocketAddr>,
-    /// First port of the reference systems: ERP, then WMS and POS on the next two.
+    /// Port of the reference ERP; the WMS listens 100 above it and the POS 200 above (9200, 9300).
     #[arg(long, default_value_t = 9100)]
     refsys_port: u16,
     /// Number of stores.
@@ -77,8 +77,8 @@ pub async fn run(cli: &Cli, args: &Args) -> anyhow::Result<ExitCode> {
     // The reference systems.
     let port = |s: System| match s {
         System::Erp => args.refsys_port,
-        System::Wms => args.refsys_port + 1,
-        System::Pos => args.refsys_port + 2,
+        System::Wms => args.refsys_port + 100,
+        System::Pos => args.refsys_port + 200,
     };
     let host = config.listen.ip();
     let systems = [System::Erp, System::Wms, System::Pos];
