@@ -196,6 +196,8 @@ async fn the_demo_runs_a_small_retailer_end_to_end() {
         }
     }
 
+    let refused: Vec<&String> = log.iter().filter(|l| l.contains("the ERP refused")).collect();
+    assert!(refused.is_empty(), "the reference ERP took every order and receipt: {refused:?}");
     let http = http_client();
     let base = format!("http://127.0.0.1:{api}");
     let mut outcomes = std::collections::BTreeMap::<String, usize>::new();

@@ -230,10 +230,10 @@ async fn raise_in_erp(http: &reqwest::Client, erp: &str, events: &[SimEvent]) {
             )],
             _ => Vec::new(),
         };
-        for (path, body) in calls {
+        for (n, (path, body)) in calls.into_iter().enumerate() {
             let result = http
                 .post(format!("{erp}/api{path}"))
-                .header("Idempotency-Key", format!("demo/{}/{path}", e.id()))
+                .header("Idempotency-Key", format!("demo/{}/{n}", e.id()))
                 .json(&body)
                 .send()
                 .await;

@@ -79,6 +79,9 @@ fn routes(system: System) -> Vec<Route> {
     }
 }
 
+/// Largest master-data document accepted.
+const MASTER_DATA_MAX_BYTES: usize = 256 * 1024 * 1024;
+
 /// The whole HTTP application of one system.
 pub(crate) fn router(state: AppState) -> Router {
     let mut api = Router::new().route("/openapi.json", get(openapi_json));
@@ -89,7 +92,12 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .route("/healthz", get(healthz))
-        .route("/admin/master", axum::routing::put(load_master))
+        // A large retailer's master data (50 stores × 2,000 items is ~20 MB) exceeds the default
+        // request limit; master data comes from the operator, not from the network at large.
+        .route(
+            "/admin/master",
+            axum::routing::put(load_master).layer(axum::extract::DefaultBodyLimit::max(MASTER_DATA_MAX_BYTES)),
+        )
         .route("/admin/state", get(admin_state))
         .route("/admin/faults", get(get_faults).put(put_faults))
         .fallback(unknown_route)
