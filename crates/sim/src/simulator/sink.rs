@@ -62,6 +62,9 @@ pub fn write_ndjson(sim: &mut Simulation, out: &mut impl Write) -> std::io::Resu
 
 /// Most events sent in one request.
 const MAX_REQUEST_EVENTS: usize = 5_000;
+/// Largest request body, well under the server's default `max_body_bytes` (16 MiB): a large
+/// retailer's counts and orders make events of tens of kilobytes.
+const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 /// Attempts per request before giving up.
 const MAX_ATTEMPTS: u32 = 10;
 /// The longest wait between attempts, whatever `Retry-After` asks.
@@ -103,16 +106,24 @@ impl ServerSink {
         Ok(ServerSink { client, url, authorization: format!("Bearer {api_key}") })
     }
 
-    /// Sends events in NDJSON batches, in order. Retries answers 429 and 503 after their
-    /// `Retry-After`, and 502, 504 and connection errors with exponential backoff: the server
-    /// dedupes by event id, so a retry is safe. Any other error answer is returned.
+    /// Sends events in NDJSON batches (at most 5,000 events or 4 MiB each), in order. Retries
+    /// answers 429 and 503 after their `Retry-After`, and 502, 504 and connection errors with
+    /// exponential backoff: the server dedupes by event id, so a retry is safe. Any other error
+    /// answer is returned.
     pub async fn send(&self, events: &[SimEvent]) -> Result<(), SimError> {
-        for chunk in events.chunks(MAX_REQUEST_EVENTS) {
-            let mut body = Vec::with_capacity(chunk.len() * 600);
-            for e in chunk {
-                serde_json::to_writer(&mut body, &e.event).map_err(|err| SimError::Io(std::io::Error::other(err)))?;
-                body.push(b'\n');
+        let mut body = Vec::with_capacity(MAX_REQUEST_BYTES);
+        let mut count = 0;
+        for e in events {
+            let mut line = serde_json::to_vec(&e.event).map_err(|err| SimError::Io(std::io::Error::other(err)))?;
+            line.push(b'\n');
+            if count > 0 && (count == MAX_REQUEST_EVENTS || body.len() + line.len() > MAX_REQUEST_BYTES) {
+                self.post(std::mem::take(&mut body)).await?;
+                count = 0;
             }
+            body.extend_from_slice(&line);
+            count += 1;
+        }
+        if count > 0 {
             self.post(body).await?;
         }
         Ok(())
